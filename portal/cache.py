@@ -1,0 +1,93 @@
+"""A cache for anonymous public pages, invalidated whenever content changes.
+
+Anonymous citizens get the same page for the same URL, so we keep the rendered
+response. Rather than track which page shows which record, every cached entry
+carries the catalogue's *content version*; publishing, unpublishing or saving any
+catalogue record bumps the version, so no stale page survives a change.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from django.utils.cache import patch_cache_control
+from wagtail.signals import page_published, page_unpublished
+
+VERSION_KEY = "content-version"
+CACHEABLE_PREFIXES = ("/admin", "/django-admin", "/_util", "/static", "/media")
+
+
+def content_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return version
+
+
+def invalidate_public_pages(*args, **kwargs) -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve repeat anonymous GETs of public pages from the cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def cacheable_request(self, request) -> bool:
+        return (
+            request.method in ("GET", "HEAD")
+            and not request.path.startswith(CACHEABLE_PREFIXES)
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "preview" not in request.GET
+            and len(request.get_full_path()) <= 1000
+        )
+
+    def __call__(self, request):
+        if not self.cacheable_request(request):
+            return self.get_response(request)
+        key = f"page:{content_version()}:{request.get_host()}:{request.get_full_path()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        response = self.get_response(request)
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not getattr(request, "_page_cache_skip", False)
+            and "text/html" in response.get("Content-Type", "")
+        ):
+            patch_cache_control(response, public=True, max_age=60)
+            cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+        return response
+
+
+page_published.connect(invalidate_public_pages, dispatch_uid="cache-published")
+page_unpublished.connect(invalidate_public_pages, dispatch_uid="cache-unpublished")
+
+
+CATALOGUE_MODELS = {
+    "Capability",
+    "Language",
+    "Organisation",
+    "Offer",
+    "InclusionSupport",
+    "SiteSettings",
+}
+
+
+@receiver(post_save, dispatch_uid="cache-saved")
+@receiver(post_delete, dispatch_uid="cache-deleted")
+def invalidate_on_catalogue_change(sender, **kwargs):
+    if sender.__name__ in CATALOGUE_MODELS:
+        invalidate_public_pages()
+
+
+@receiver(m2m_changed, dispatch_uid="cache-m2m")
+def invalidate_on_relation_change(sender, **kwargs):
+    invalidate_public_pages()

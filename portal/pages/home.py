@@ -1,0 +1,40 @@
+from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+from portal.blocks import NHSBodyBlock
+from services_catalogue.models import Capability
+
+
+class HomePage(Page):
+    """The front door: the main needs, and finding your GP practice."""
+
+    intro = models.TextField(blank=True)
+    body = StreamField(NHSBodyBlock(), blank=True, use_json_field=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = [
+        "portal.ServiceIndexPage",
+        "portal.PracticeIndexPage",
+        "portal.HelpGettingOnlinePage",
+        "portal.GuidePage",
+    ]
+    template = "portal/home_page.html"
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["needs"] = Capability.objects.filter(in_consistent_offer=True)
+        children = self.get_children().live().specific().only("title", "url_path")
+        context["services_index"] = next(
+            (p for p in children if p.specific_class.__name__ == "ServiceIndexPage"), None
+        )
+        context["practices_index"] = next(
+            (p for p in children if p.specific_class.__name__ == "PracticeIndexPage"), None
+        )
+        context["help_page"] = next(
+            (p for p in children if p.specific_class.__name__ == "HelpGettingOnlinePage"), None
+        )
+        return context

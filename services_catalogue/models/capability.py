@@ -1,0 +1,70 @@
+from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.search import index
+
+
+class Capability(index.Indexed, models.Model):
+    """A need a citizen has ("order a repeat prescription"), not a product.
+
+    Seeded with the *Empower citizens* list; editors may add more. Capabilities in
+    the consistent offer are the ones every GP practice in the ICS should deliver,
+    each with a national default to point people to where a practice offers nothing.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    citizen_label = models.CharField(
+        max_length=160,
+        help_text='How a citizen would say it, e.g. "Order a repeat prescription".',
+    )
+    description = models.TextField(blank=True, help_text="One or two plain-English sentences.")
+    sort_order = models.PositiveSmallIntegerField(default=100)
+    in_consistent_offer = models.BooleanField(
+        default=True,
+        help_text="Every GP practice in the ICS should offer a digital way to do this.",
+    )
+    national_default = models.ForeignKey(
+        "services_catalogue.DigitalService",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="default_for_capabilities",
+        help_text="The national service to point people to where their practice offers nothing.",
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("citizen_label"),
+        FieldPanel("description"),
+        FieldPanel("sort_order"),
+        FieldPanel("in_consistent_offer"),
+        FieldPanel("national_default"),
+    ]
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("citizen_label"),
+        index.AutocompleteField("name"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name_plural = "capabilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Language(models.Model):
+    """A language a service can be used in, by BCP 47 code."""
+
+    code = models.CharField(max_length=16, unique=True, help_text="BCP 47 code, e.g. en, pl, ur.")
+    name = models.CharField(max_length=80, help_text="Its English name, e.g. Polish.")
+
+    panels = [FieldPanel("code"), FieldPanel("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,102 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.search import index
+
+ODS_CODE_RE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+def validate_ods_code(value: str) -> None:
+    if not ODS_CODE_RE.match(value or ""):
+        raise ValidationError(
+            "An ODS code is 3 to 10 capital letters and digits, for example A84002.",
+            code="invalid_ods_code",
+        )
+
+
+def normalise_ods_code(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+class OrganisationKind(models.TextChoices):
+    ICB = "icb", "Integrated care board"
+    TRUST = "trust", "NHS trust"
+    PCN = "pcn", "Primary care network"
+    GP_PRACTICE = "gp_practice", "GP practice"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    VOLUNTARY = "voluntary", "Voluntary or community organisation"
+
+
+class Organisation(index.Indexed, ClusterableModel):
+    """An organisation of the ICS, keyed by its NHS Organisation Data Service code.
+
+    Practices sit under a PCN and PCNs under the ICB, so uptake and offers roll up.
+    Councils and voluntary bodies have no ODS code of their own; they carry their
+    ONS or Charity Commission identifier in the same field.
+    """
+
+    ods_code = models.CharField(
+        "ODS code", max_length=10, unique=True, validators=[validate_ods_code]
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    place = models.CharField(
+        max_length=100, blank=True, help_text="The neighbourhood or place it serves."
+    )
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    website = models.URLField(blank=True)
+    registered_patients = models.PositiveIntegerField(
+        null=True, blank=True, help_text="GP practices: patients registered (NHS Digital)."
+    )
+    imd_score = models.FloatField(
+        "IMD 2019 score",
+        null=True,
+        blank=True,
+        help_text="GP practices: population-weighted IMD 2019 score (OHID Fingertips 93553).",
+    )
+    active = models.BooleanField(default=True)
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("ods_code"), FieldPanel("name"), FieldPanel("kind"), FieldPanel("parent")],
+            heading="Identity",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("place"), FieldPanel("town"), FieldPanel("postcode"), FieldPanel("website")],
+            heading="Where",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("registered_patients"), FieldPanel("imd_score"), FieldPanel("active")],
+            heading="Facts",
+        ),
+        InlinePanel("offers", heading="Digital services offered here", label="Offer"),
+    ]
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("ods_code"),
+        index.SearchField("town"),
+        index.AutocompleteField("name"),
+        index.FilterField("kind"),
+        index.FilterField("active"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+    def clean(self):
+        self.ods_code = normalise_ods_code(self.ods_code)
+        super().clean()
+
+    @property
+    def pcn(self):
+        return self.parent if self.parent and self.parent.kind == OrganisationKind.PCN else None

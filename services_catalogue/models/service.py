@@ -1,0 +1,176 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from portal.blocks import NHSBodyBlock
+
+
+class Scope(models.TextChoices):
+    NATIONAL = "national", "National"
+    ICS = "ics", "Across our area"
+    LOCAL = "local", "Some GP practices or places"
+
+
+class NHSLoginLevel(models.TextChoices):
+    NONE = "none", "Not needed"
+    LOW = "p5", "NHS login with email and phone number"
+    HIGH = "p9", "NHS login with proof of identity"
+
+
+class Lifecycle(models.TextChoices):
+    LIVE = "live", "Live"
+    BETA = "beta", "Beta (new, still being improved)"
+    RETIRED = "retired", "Retired"
+
+
+class DTACStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not known"
+    PASSED = "passed", "Meets the Digital Technology Assessment Criteria"
+    IN_PROGRESS = "in_progress", "Assessment in progress"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class DigitalService(Page):
+    """A citizen-facing digital service: the catalogue's unit, and its public page.
+
+    It is a Wagtail page so that comms teams get drafts, preview, moderation,
+    scheduled publishing and revision history for free, and so that nothing
+    unpublished can reach the public or the API (only `live` pages are ever read).
+    """
+
+    summary = models.TextField(help_text="What it does, in one or two plain-English sentences.")
+    provider = models.CharField(max_length=200, help_text="Who runs it, e.g. NHS England.")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.LOCAL)
+    capabilities = ParentalManyToManyField(
+        "services_catalogue.Capability", blank=True, related_name="services"
+    )
+    service_url = models.URLField("Start page URL", max_length=500)
+    channel_web = models.BooleanField("Website", default=True)
+    channel_ios = models.BooleanField("iPhone app", default=False)
+    channel_android = models.BooleanField("Android app", default=False)
+    channel_phone = models.BooleanField("Phone", default=False)
+    nhs_login = models.CharField(
+        "NHS login", max_length=4, choices=NHSLoginLevel.choices, default=NHSLoginLevel.NONE
+    )
+    in_nhs_app = models.BooleanField("In the NHS App", default=False)
+    smartphone_needed = models.BooleanField(default=False)
+    languages = ParentalManyToManyField("services_catalogue.Language", blank=True)
+    who_can_use = models.TextField(help_text="Who can use it, e.g. age, where you live.")
+    how_to_start = models.TextField(help_text="The first steps, in plain English.")
+    accessibility_statement_url = models.URLField(max_length=500, blank=True)
+    assisted_help = models.TextField(
+        "Help using it", blank=True, help_text="Where to get help if you get stuck."
+    )
+    non_digital_alternative = models.TextField(
+        help_text="How to do the same thing without going online."
+    )
+    cost = models.CharField(max_length=100, default="Free")
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.LIVE)
+    replaced_by = models.ForeignKey(
+        "services_catalogue.DigitalService",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    dtac_status = models.CharField(
+        "DTAC status", max_length=16, choices=DTACStatus.choices, default=DTACStatus.UNKNOWN
+    )
+    last_reviewed = models.DateField(
+        default=datetime.date.today,
+        help_text="When someone last checked this record against the service itself.",
+    )
+    body = StreamField(NHSBodyBlock(), blank=True, use_json_field=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldPanel("provider"),
+                FieldPanel("scope"),
+                FieldPanel("capabilities"),
+                FieldPanel("service_url"),
+                FieldPanel("lifecycle"),
+                FieldPanel("replaced_by"),
+            ],
+            heading="What it is",
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("channel_web"), FieldPanel("channel_phone")]),
+                FieldRowPanel([FieldPanel("channel_ios"), FieldPanel("channel_android")]),
+                FieldPanel("nhs_login"),
+                FieldPanel("in_nhs_app"),
+                FieldPanel("smartphone_needed"),
+            ],
+            heading="How people use it",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("who_can_use"), FieldPanel("how_to_start"), FieldPanel("cost")],
+            heading="Who and how",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("languages"),
+                FieldPanel("accessibility_statement_url"),
+                FieldPanel("assisted_help"),
+                FieldPanel("non_digital_alternative"),
+            ],
+            heading="Accessibility and help",
+        ),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [FieldPanel("dtac_status"), FieldPanel("last_reviewed")], heading="Assurance"
+        ),
+    ]
+
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("provider"),
+        index.SearchField("who_can_use"),
+        index.FilterField("scope"),
+        index.FilterField("nhs_login"),
+        index.FilterField("channel_web"),
+        index.FilterField("channel_ios"),
+        index.FilterField("channel_android"),
+        index.FilterField("channel_phone"),
+        index.FilterField("lifecycle"),
+    ]
+
+    parent_page_types = ["portal.ServiceIndexPage"]
+    subpage_types: list[str] = []
+    template = "services_catalogue/digital_service.html"
+
+    class Meta:
+        verbose_name = "digital service"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["capabilities"] = list(self.capabilities.all())
+        context["languages"] = list(self.languages.all())
+        return context
+
+    @property
+    def uses_nhs_login(self) -> bool:
+        return self.nhs_login != NHSLoginLevel.NONE
+
+    @property
+    def channels(self) -> list[str]:
+        names = [("channel_web", "Website"), ("channel_ios", "iPhone app"),
+                 ("channel_android", "Android app"), ("channel_phone", "Phone")]
+        return [label for field, label in names if getattr(self, field)]
+
+    @property
+    def review_due(self) -> datetime.date:
+        return self.last_reviewed + datetime.timedelta(days=settings.SERVICE_REVIEW_INTERVAL_DAYS)
+
+    @property
+    def review_overdue(self) -> bool:
+        return timezone.localdate() > self.review_due

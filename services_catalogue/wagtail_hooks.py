@@ -1,0 +1,67 @@
+"""How comms teams see the catalogue in the Wagtail admin."""
+
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Capability, InclusionSupport, Language, Organisation
+from .views import OverdueReviewsView
+
+
+class OrganisationViewSet(SnippetViewSet):
+    model = Organisation
+    icon = "group"
+    menu_label = "Organisations"
+    list_display = ["name", "ods_code", "kind", "place", "active"]
+    list_filter = ["kind", "place", "active"]
+    search_fields = ["name", "ods_code", "town"]
+    ordering = ["name"]
+
+
+class CapabilityViewSet(SnippetViewSet):
+    model = Capability
+    icon = "list-ul"
+    menu_label = "Capabilities"
+    list_display = ["name", "citizen_label", "in_consistent_offer", "national_default"]
+    list_filter = ["in_consistent_offer"]
+    search_fields = ["name", "citizen_label"]
+
+
+class LanguageViewSet(SnippetViewSet):
+    model = Language
+    icon = "globe"
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+class InclusionSupportViewSet(SnippetViewSet):
+    model = InclusionSupport
+    icon = "help"
+    menu_label = "Help getting online"
+    list_display = ["name", "kind", "place", "active"]
+    list_filter = ["kind", "place", "active"]
+    search_fields = ["name", "place"]
+
+
+class CatalogueGroup(SnippetViewSetGroup):
+    menu_label = "Catalogue"
+    menu_icon = "folder-open-inverse"
+    menu_order = 200
+    items = (OrganisationViewSet, CapabilityViewSet, LanguageViewSet, InclusionSupportViewSet)
+
+
+register_snippet(CatalogueGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_catalogue_admin_urls():
+    return [path("reviews/overdue/", OverdueReviewsView.as_view(), name="overdue_reviews")]
+
+
+@hooks.register("register_reports_menu_item")
+def register_overdue_reviews_menu_item():
+    return MenuItem(
+        "Service reviews overdue", reverse("overdue_reviews"), icon_name="time", order=100
+    )
