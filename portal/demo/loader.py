@@ -183,6 +183,7 @@ def load_offers(practices: list[Organisation], services: dict[str, DigitalServic
         switched_on += [s for s, p in app_optional.items() if rng.random() < p]
         offer = Offer.objects.create(organisation=practice, service=services["nhs-app"])
         offer.capabilities.set([capabilities[s] for s in switched_on])
+        offer.save()
         if rng.random() < 0.8:
             Offer.objects.create(organisation=practice, service=services["gp-online-consultation"])
         if practice.place in ("Blyth", "Ashington and Bedlington", "Tynedale") or rng.random() < 0.3:

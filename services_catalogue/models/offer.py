@@ -1,13 +1,15 @@
 from django.db import models
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Orderable
 
 
-class Offer(Orderable):
+class Offer(Orderable, ClusterableModel):
     """That an organisation offers a digital service, for some or all of its capabilities.
 
-    An empty capability list means every capability the service has.
+    An empty capability list means every capability the service has. It is itself
+    clusterable so that its capabilities save with it, inline on the organisation.
     """
 
     organisation = ParentalKey(

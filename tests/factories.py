@@ -1,0 +1,98 @@
+"""Factories for test data. Pages need a parent, so page factories take one."""
+
+import datetime
+import itertools
+
+import factory
+
+from portal.models import ServiceIndexPage
+from services_catalogue.models import (
+    Capability,
+    DigitalService,
+    InclusionSupport,
+    Language,
+    Offer,
+    Organisation,
+)
+
+_ods = itertools.count(1)
+
+
+class CapabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Capability
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Capability {n}")
+    slug = factory.Sequence(lambda n: f"capability-{n}")
+    citizen_label = factory.LazyAttribute(lambda o: f"Do {o.name.lower()}")
+    in_consistent_offer = True
+
+
+class LanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Language
+        django_get_or_create = ("code",)
+
+    code = "pl"
+    name = "Polish"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    ods_code = factory.LazyFunction(lambda: f"T{next(_ods):05d}")
+    name = factory.Sequence(lambda n: f"Riverside Surgery {n}")
+    kind = "gp_practice"
+    town = "Hexham"
+    place = "Tynedale"
+    postcode = "NE46 1QJ"
+    registered_patients = 8000
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class InclusionSupportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InclusionSupport
+
+    name = factory.Sequence(lambda n: f"Library {n}")
+    kind = "library"
+    place = "Tynedale"
+    description = "Free computers and Wi-Fi."
+
+
+def make_service(index: ServiceIndexPage, *, live: bool = True, capabilities=(), languages=(),
+                 **fields) -> DigitalService:
+    n = next(_ods)
+    defaults = dict(
+        title=f"Test service {n}",
+        slug=f"test-service-{n}",
+        summary="Order your repeat medicines online.",
+        provider="NHS England",
+        scope="national",
+        service_url="https://service.example/start",
+        who_can_use="Anyone registered with a GP practice.",
+        how_to_start="Sign in with NHS login.",
+        non_digital_alternative="Phone your GP practice.",
+        last_reviewed=datetime.date.today(),
+    )
+    defaults.update(fields)
+    service = DigitalService(**defaults)
+    service.capabilities = list(capabilities)
+    service.languages = list(languages)
+    index.add_child(instance=service)
+    revision = service.save_revision()
+    if live:
+        revision.publish()
+    else:
+        service.live = False
+        service.save()
+    service.refresh_from_db()
+    return service

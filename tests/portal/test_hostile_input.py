@@ -1,0 +1,47 @@
+"""Odd, huge and hostile requests get a page or a friendly 404, never a server error."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_QUERIES = [
+    "/services/?page=999999",
+    "/services/?page=-1",
+    "/services/?page=abc",
+    "/services/?need=not-a-need&scope=galaxy&channel=pigeon&nhs_login=maybe&language=xx",
+    "/services/?q=" + "a" * 5000,
+    "/services/?q=%00%01%02",
+    "/services/?q=' OR 1=1 --",
+    "/services/?q=<script>alert(1)</script>",
+    "/services/?need=prescriptions&need=appointments",
+    "/services/?unknown=1&" + "&".join(f"k{i}=v" for i in range(500)),
+    "/practices/?q=" + "%F0%9F%92%A9" * 300,
+    "/practices/?page=999999",
+    "/help-getting-online/?place=Atlantis",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_QUERIES)
+def test_hostile_query_strings_still_render_the_page(client, demo, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"<script>alert(1)</script>" not in response.content
+
+
+@pytest.mark.parametrize("url", [
+    "/practices/NOTAPRACTICE/",
+    "/practices/A84009X99999999/",
+    "/practices/%3Cscript%3E/",
+    "/practices/QHM/",
+    "/services/no-such-service/",
+    "/no-such-page/",
+])
+def test_unknown_or_malformed_addresses_are_a_friendly_404(client, demo, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+def test_a_search_for_a_script_tag_is_shown_escaped(client, demo):
+    response = client.get("/services/?q=<b>bold</b>")
+    assert b"&lt;b&gt;bold&lt;/b&gt;" in response.content

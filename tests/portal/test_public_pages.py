@@ -1,0 +1,132 @@
+"""What citizens see on each public page, checked through the rendered markup's structure."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+from services_catalogue.models import Capability, Offer
+
+pytestmark = pytest.mark.django_db
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def test_every_public_page_has_one_h1_a_skip_link_and_a_main_landmark(client, demo):
+    for url in ["/", "/services/", "/services/nhs-app/", "/practices/", "/practices/A84009/",
+                "/help-getting-online/", "/set-up-nhs-login/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = soup(response)
+        assert len(page.select("h1")) == 1, url
+        skip = page.select_one("a.nhsuk-skip-link")
+        assert skip is not None and skip["href"] == "#maincontent", url
+        assert page.select_one("main#maincontent") is not None, url
+        assert page.select("script") == [], f"{url} needs no JavaScript"
+
+
+def test_home_lists_the_main_needs_and_finds_a_practice(client, demo):
+    page = soup(client.get("/"))
+    needs = [a.get_text(strip=True) for a in page.select(".nhsuk-card__link")]
+    assert "Order a repeat prescription" in needs
+    assert len(needs) == Capability.objects.filter(in_consistent_offer=True).count()
+    form = page.select_one("form[action='/practices/']")
+    assert form is not None and form.select_one("input[name=q]") is not None
+
+
+def test_services_index_lists_national_services_first(client, demo):
+    page = soup(client.get("/services/"))
+    titles = [a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")]
+    assert titles.index("NHS App") < titles.index("Contact your GP practice online")
+    assert "12 services" in page.select_one("#results-heading").get_text()
+
+
+def test_filtering_by_need_shows_only_services_that_meet_it(client, demo):
+    page = soup(client.get("/services/?need=prescriptions"))
+    titles = {a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")}
+    assert titles == {"NHS App"}
+
+
+def test_filters_combine_and_are_shareable_in_the_url(client, demo):
+    response = client.get("/services/?need=referral&channel=phone&nhs_login=no")
+    page = soup(response)
+    titles = {a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")}
+    assert titles == {"NHS Talking Therapies self-referral", "Physiotherapy self-referral",
+                      "Adult social care online"}
+    assert page.select_one("select[name=channel] option[selected]")["value"] == "phone"
+
+
+def test_language_filter_finds_services_in_that_language(client, demo):
+    page = soup(client.get("/services/?language=pl"))
+    titles = {a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")}
+    assert titles == {"Contact your GP practice online"}
+
+
+def test_search_finds_services_by_words_in_their_summary(client, demo):
+    page = soup(client.get("/services/?q=physiotherapy"))
+    titles = [a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")]
+    assert titles == ["Physiotherapy self-referral"]
+
+
+def test_service_page_says_how_to_start_and_the_offline_alternative(client, demo):
+    page = soup(client.get("/services/nhs-app/"))
+    headings = [h.get_text(strip=True) for h in page.select("h2")]
+    for expected in ["Who can use it", "How to start", "Accessibility and languages",
+                     "If you cannot or do not want to go online"]:
+        assert expected in headings
+    facts = {row.select_one("dt").get_text(strip=True): row.select_one("dd").get_text(strip=True)
+             for row in page.select(".nhsuk-summary-list__row")}
+    assert facts["NHS login"] == "NHS login with proof of identity"
+    assert facts["Smartphone needed"] == "No"
+    assert page.select_one(".nhsuk-review-date").get_text(strip=True).startswith(
+        "Information last reviewed")
+
+
+def test_practice_page_has_a_row_for_every_capability_of_the_consistent_offer(client, demo):
+    page = soup(client.get("/practices/A84009/"))
+    rows = page.select("tr[data-capability]")
+    expected = list(Capability.objects.filter(in_consistent_offer=True).values_list("slug", flat=True))
+    assert [row["data-capability"] for row in rows] == expected
+
+
+def test_practice_page_names_the_national_alternative_where_there_is_a_gap(client, demo):
+    practice = demo["practices"][0]
+    offer = Offer.objects.get(organisation=practice, service__slug="nhs-app")
+    offer.capabilities.set(Capability.objects.filter(slug="appointments"))
+    offer.save()
+    page = soup(client.get(f"/practices/{practice.ods_code}/"))
+    row = page.select_one("tr[data-capability=health-record]")
+    assert "Not offered here" in row.get_text()
+    assert row.select_one("a")["href"] == "/services/nhs-app/"
+    booked = page.select_one("tr[data-capability=appointments]")
+    assert "Not offered here" not in booked.get_text()
+
+
+def test_practice_pages_carry_the_demonstration_data_warning(client, demo):
+    page = soup(client.get("/practices/A84009/"))
+    assert "Demonstration data" in page.select_one(".nhsuk-warning-callout").get_text()
+
+
+def test_practice_search_by_town_lists_its_practices(client, demo):
+    page = soup(client.get("/practices/?q=Blyth"))
+    names = {a.get_text(strip=True) for a in page.select("main ul a")}
+    assert {"Railway Medical Group", "Marine Medical Group"} <= names
+
+
+def test_practice_search_by_exact_ods_code_goes_straight_to_the_practice(client, demo):
+    response = client.get("/practices/?q=a84009")
+    assert response.status_code == 302
+    assert response["Location"] == "/practices/A84009/"
+
+
+def test_lower_case_ods_code_redirects_to_the_canonical_url(client, demo):
+    response = client.get("/practices/a84009/")
+    assert response.status_code == 301 and response["Location"] == "/practices/A84009/"
+
+
+def test_help_getting_online_filters_by_place(client, demo):
+    page = soup(client.get("/help-getting-online/?place=Blyth"))
+    places = [h.get_text(strip=True) for h in page.select("main h2")]
+    assert places == ["Blyth"]
+    names = [h.get_text(strip=True) for h in page.select(".nhsuk-card__heading")]
+    assert "Blyth digital champions" in names
