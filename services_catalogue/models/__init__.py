@@ -1,8 +1,8 @@
 """The catalogue's data: one module per model family, re-exported here for Django."""
 
 from .capability import Capability, Language
-from .organisation import Organisation, OrganisationKind
 from .offer import Offer
+from .organisation import Organisation, OrganisationKind
 from .service import DigitalService, Lifecycle, NHSLoginLevel, Scope
 from .support import InclusionSupport, SupportKind
 
