@@ -1,0 +1,37 @@
+"""Editors see which service records are overdue for review."""
+
+import datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth.models import Group
+
+from services_catalogue.reviews import services_for_review
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_service_last_reviewed_beyond_the_interval_is_overdue(demo, settings):
+    settings.SERVICE_REVIEW_INTERVAL_DAYS = 90
+    stale = demo["services"]["nhs-login"]
+    stale.last_reviewed = datetime.date.today() - datetime.timedelta(days=91)
+    stale.save()
+    fresh = demo["services"]["nhs-app"]
+    fresh.last_reviewed = datetime.date.today() - datetime.timedelta(days=89)
+    fresh.save()
+    overdue = {service.slug: flag for service, flag in services_for_review()}
+    assert overdue["nhs-login"] is True
+    assert overdue["nhs-app"] is False
+    assert stale.review_overdue and not fresh.review_overdue
+
+
+def test_the_overdue_report_lists_overdue_services_first(client, demo, django_user_model):
+    stale = demo["services"]["nhs-111-online"]
+    stale.last_reviewed = datetime.date(2020, 1, 1)
+    stale.save()
+    editor = django_user_model.objects.create_user("ed", password="pw")
+    editor.groups.add(Group.objects.get(name="Comms editors"))
+    client.force_login(editor)
+    page = BeautifulSoup(client.get("/admin/reviews/overdue/").content, "html.parser")
+    first = page.select("table.listing tbody tr")[0]
+    assert "NHS 111 online" in first.get_text() and "Overdue" in first.get_text()
