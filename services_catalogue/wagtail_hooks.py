@@ -1,12 +1,14 @@
 """How comms teams see the catalogue in the Wagtail admin."""
 
 from django.urls import path, reverse
+from laces.components import Component
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Capability, InclusionSupport, Language, Organisation
+from .reviews import services_for_review
 from .views import OverdueReviewsView
 
 
@@ -65,3 +67,21 @@ def register_overdue_reviews_menu_item():
     return MenuItem(
         "Service reviews overdue", reverse("overdue_reviews"), icon_name="time", order=100
     )
+
+
+class OverdueReviewsPanel(Component):
+    """Dashboard reminder: how many service records are overdue for review."""
+
+    name = "overdue_reviews"
+    order = 50
+    template_name = "services_catalogue/admin/overdue_reviews_panel.html"
+
+    def get_context_data(self, parent_context=None):
+        rows = services_for_review()
+        overdue = [service for service, is_overdue in rows if is_overdue]
+        return {"overdue": overdue[:5], "overdue_count": len(overdue), "total": len(rows)}
+
+
+@hooks.register("construct_homepage_panels")
+def add_overdue_reviews_panel(request, panels):
+    panels.append(OverdueReviewsPanel())

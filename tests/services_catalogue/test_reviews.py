@@ -35,3 +35,15 @@ def test_the_overdue_report_lists_overdue_services_first(client, demo, django_us
     page = BeautifulSoup(client.get("/admin/reviews/overdue/").content, "html.parser")
     first = page.select("table.listing tbody tr")[0]
     assert "NHS 111 online" in first.get_text() and "Overdue" in first.get_text()
+
+
+def test_the_admin_dashboard_counts_overdue_reviews(client, demo, django_user_model):
+    for slug in ("nhs-login", "nhs-website"):
+        service = demo["services"][slug]
+        service.last_reviewed = datetime.date(2020, 1, 1)
+        service.save()
+    client.force_login(django_user_model.objects.create_superuser("boss", "b@example.org", "pw"))
+    page = BeautifulSoup(client.get("/admin/").content, "html.parser")
+    panel = page.select_one("section[aria-labelledby=overdue-reviews-heading]")
+    assert panel is not None
+    assert "2 of 12 service records are overdue" in panel.get_text()
