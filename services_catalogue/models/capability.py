@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
@@ -11,6 +13,10 @@ class Capability(index.Indexed, models.Model):
     each with a national default to point people to where a practice offers nothing.
     """
 
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False,
+        help_text="Stable identifier in the open data API; survives edits and renames.",
+    )
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     citizen_label = models.CharField(

@@ -1,4 +1,5 @@
 import re
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -38,6 +39,10 @@ class Organisation(index.Indexed, ClusterableModel):
     ONS or Charity Commission identifier in the same field.
     """
 
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False,
+        help_text="Stable identifier in the open data API; survives edits and renames.",
+    )
     ods_code = models.CharField(
         "ODS code", max_length=10, unique=True, validators=[validate_ods_code]
     )

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -45,6 +46,10 @@ class DigitalService(Page):
     unpublished can reach the public or the API (only `live` pages are ever read).
     """
 
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False,
+        help_text="Stable identifier in the open data API; survives edits and renames.",
+    )
     summary = models.TextField(help_text="What it does, in one or two plain-English sentences.")
     provider = models.CharField(max_length=200, help_text="Who runs it, e.g. NHS England.")
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.LOCAL)
@@ -144,6 +149,7 @@ class DigitalService(Page):
         index.FilterField("lifecycle"),
     ]
 
+    exclude_fields_in_copy = ["public_id"]
     parent_page_types = ["portal.ServiceIndexPage"]
     subpage_types: list[str] = []
     template = "services_catalogue/digital_service.html"
