@@ -19,6 +19,7 @@ class OrganisationViewSet(SnippetViewSet):
     list_display = ["name", "ods_code", "kind", "place", "active"]
     list_filter = ["kind", "place", "active"]
     search_fields = ["name", "ods_code", "town"]
+    search_backend_name = None  # plain ORM matching: ODS codes and partial names both work
     ordering = ["name"]
 
 
@@ -29,6 +30,7 @@ class CapabilityViewSet(SnippetViewSet):
     list_display = ["name", "citizen_label", "in_consistent_offer", "national_default"]
     list_filter = ["in_consistent_offer"]
     search_fields = ["name", "citizen_label"]
+    search_backend_name = None
 
 
 class LanguageViewSet(SnippetViewSet):
@@ -36,6 +38,7 @@ class LanguageViewSet(SnippetViewSet):
     icon = "globe"
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
+    search_backend_name = None
 
 
 class InclusionSupportViewSet(SnippetViewSet):
@@ -45,6 +48,7 @@ class InclusionSupportViewSet(SnippetViewSet):
     list_display = ["name", "kind", "place", "active"]
     list_filter = ["kind", "place", "active"]
     search_fields = ["name", "place"]
+    search_backend_name = None
 
 
 class CatalogueGroup(SnippetViewSetGroup):
