@@ -4,6 +4,7 @@ The form validates each filter on its own and ignores the ones that do not
 validate, so a mistyped or hostile query string narrows nothing and never errors.
 """
 
+import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -61,6 +62,12 @@ class ServiceFilterForm(forms.Form):
         return labels
 
 
+def search_words(query: str) -> str:
+    """Only the words of a search reach the search backend: quotes, operators and
+    wildcards are query syntax to SQLite and PostgreSQL, and a citizen never means them."""
+    return " ".join(re.findall(r"\w+", query)[:20])
+
+
 def filter_services(form: ServiceFilterForm):
     """Live, current services matching the form, national first, then by name."""
     data = form.valid_data()
@@ -100,7 +107,7 @@ def filter_services(form: ServiceFilterForm):
     if language := data.get("language"):
         services = services.filter(languages__code=language)
     services = services.order_by("scope_rank", "title").distinct()
-    if q := data.get("q"):
+    if q := search_words(data.get("q", "")):
         matches = DigitalService.objects.live().search(q, operator="and")
         ranked_ids = [match.pk for match in matches]
         rank = {pk: position for position, pk in enumerate(ranked_ids)}

@@ -135,6 +135,10 @@ CACHES = {
 # Seconds an anonymous page stays cached; publishing anything invalidates sooner.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
+# bench/catalogue.py only: serve /_bench/baseline/, a tiny plain-text view through the full
+# middleware stack that the benchmark compares pages with. Off unless the env var says so.
+BENCHMARK_BASELINE_VIEW = env_bool("BENCHMARK_BASELINE_VIEW", False)
+
 WAGTAIL_SITE_NAME = "Digital Front Door"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -143,6 +147,9 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "xlsx", "txt"]
 
 # A service record not reviewed for this many days is shown to editors as overdue.
 SERVICE_REVIEW_INTERVAL_DAYS = int(os.environ.get("SERVICE_REVIEW_INTERVAL_DAYS", "183"))
+
+# The largest offers CSV `import_offers` and the admin upload accept, in bytes.
+OFFER_IMPORT_MAX_BYTES = int(os.environ.get("OFFER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # Celery: with no broker configured, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -171,3 +178,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The fetcher's SSRF guard refuses non-public addresses except these networks (tests
+# allow-list their fixture server on 127.0.0.1). Comma-separated CIDRs.
+FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS")
+FETCH_MAX_BYTES = int(os.environ.get("FETCH_MAX_BYTES", str(5 * 1024 * 1024)))
+FETCH_TIMEOUT_SECONDS = float(os.environ.get("FETCH_TIMEOUT_SECONDS", "10"))
