@@ -8,8 +8,17 @@ from portal.demo.loader import load_demo
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo ICS once into the test database; each test then runs in a rolled-back
     transaction on top of it, exactly as `make demo` leaves a fresh site."""
+    from django.db import connections
+
     with django_db_blocker.unblock():
         load_demo()
+        # Transactional tests (browser, worker) restore this snapshot after each flush:
+        # take it again now so that it includes the demo, not just what migrations made.
+        for connection in connections.all():
+            if hasattr(connection, "_test_serialized_contents"):
+                connection._test_serialized_contents = (
+                    connection.creation.serialize_db_to_string()
+                )
 
 
 @pytest.fixture(autouse=True)
