@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as _sps
+from scipy.special import expit as _expit
 
 __all__ = [
     "wilson_ci",
@@ -229,8 +230,10 @@ def _inv(y: Any, vt: int) -> Any:
     if vt == 1:
         return np.exp(y)
     if vt == 2:
-        # numerically stable form of exp(y) / (1 + exp(y))
-        return _sps.logistic.cdf(y) if np.ndim(y) else float(_sps.logistic.cdf(y))
+        # numerically stable form of exp(y) / (1 + exp(y)); scipy.special.expit is what
+        # scipy.stats.logistic.cdf evaluates, without its argument checking (same values,
+        # about half the cost of an SII's Monte Carlo draws)
+        return _expit(y) if np.ndim(y) else float(_expit(y))
     return y
 
 

@@ -14,7 +14,9 @@ from django.utils.cache import patch_cache_control
 from wagtail.signals import page_published, page_unpublished
 
 VERSION_KEY = "content-version"
-CACHEABLE_PREFIXES = ("/admin", "/django-admin", "/_util", "/static", "/media")
+# HTML pages and the open data API's JSON: both public, both invalidated on publish.
+CACHED_CONTENT_TYPES = {"text/html", "application/json"}
+UNCACHED_PREFIXES = ("/admin", "/django-admin", "/_util", "/static", "/media")
 
 
 def content_version() -> int:
@@ -41,7 +43,7 @@ class AnonymousPageCacheMiddleware:
     def cacheable_request(self, request) -> bool:
         return (
             request.method in ("GET", "HEAD")
-            and not request.path.startswith(CACHEABLE_PREFIXES)
+            and not request.path.startswith(UNCACHED_PREFIXES)
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "preview" not in request.GET
             and len(request.get_full_path()) <= 1000
@@ -60,9 +62,10 @@ class AnonymousPageCacheMiddleware:
             and not response.streaming
             and not response.cookies
             and not getattr(request, "_page_cache_skip", False)
-            and "text/html" in response.get("Content-Type", "")
+            and response.get("Content-Type", "").split(";")[0] in CACHED_CONTENT_TYPES
         ):
-            patch_cache_control(response, public=True, max_age=60)
+            # Browsers must revalidate: our cache is invalidated on publish, theirs is not.
+            patch_cache_control(response, no_cache=True)
             cache.set(key, response, settings.PAGE_CACHE_SECONDS)
         return response
 
@@ -73,6 +76,8 @@ page_unpublished.connect(invalidate_public_pages, dispatch_uid="cache-unpublishe
 
 CATALOGUE_MODELS = {
     "Capability",
+    "ConsistentOffer",
+    "ConsistentOfferItem",
     "Language",
     "Organisation",
     "Offer",
@@ -90,4 +95,6 @@ def invalidate_on_catalogue_change(sender, **kwargs):
 
 @receiver(m2m_changed, dispatch_uid="cache-m2m")
 def invalidate_on_relation_change(sender, **kwargs):
-    invalidate_public_pages()
+    """Offers' capabilities and services' needs are many-to-many; users' groups are not ours."""
+    if sender._meta.app_label in {"services_catalogue", "portal"}:
+        invalidate_public_pages()

@@ -1,7 +1,10 @@
 """What a GP practice offers online, capability by capability.
 
 The practice page, the offer matrix and the API must agree, so they all read
-the offer through `practice_offer` and `offers_in_force`.
+the offer through `practice_offer` (one organisation) or `offers_for_organisations`
+(many, in a constant number of queries), which share `offers_in_force`,
+`delivered_capability_ids` and `offer_rows`. The consistent offer itself is the
+`ConsistentOffer` site setting.
 """
 
 from dataclasses import dataclass, field
@@ -11,14 +14,22 @@ from django import forms
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from .models import Capability, DigitalService, Offer, Organisation, OrganisationKind
+from .models import (
+    Capability,
+    ConsistentOffer,
+    ConsistentOfferItem,
+    DigitalService,
+    Offer,
+    Organisation,
+    OrganisationKind,
+)
 from .models.organisation import ODS_CODE_RE, normalise_ods_code
 from .models.service import Lifecycle
 
 
 class PracticeSearchForm(forms.Form):
     q = forms.CharField(
-        label="Practice name, town, postcode or ODS code", required=False, max_length=100
+        label="Practice name, town or postcode", required=False, max_length=100
     )
 
     def querystring(self) -> str:
@@ -80,7 +91,14 @@ def delivered_capability_ids(offer: Offer) -> set[int]:
 
 @dataclass
 class OfferRow:
+    """One capability of the consistent offer at one organisation.
+
+    `national_default` is the service to point people to where nothing is offered
+    (only if it is live: an unpublished default is never linked).
+    """
+
     capability: Capability
+    national_default: DigitalService | None = None
     services: list[DigitalService] = field(default_factory=list)
 
     @property
@@ -88,27 +106,88 @@ class OfferRow:
         return bool(self.services)
 
 
+def consistent_offer_items() -> list[ConsistentOfferItem]:
+    """The consistent offer, in order: one query."""
+    return list(ConsistentOffer.current_items())
+
+
+def _service_order(service: DigitalService):
+    return (service.title.casefold(), service.title, service.pk)
+
+
+def offer_rows(items: list[ConsistentOfferItem], offers) -> list[OfferRow]:
+    """The core of the offer logic: the consistent offer's rows, filled from these offers.
+
+    `offers` are the offers in force for an organisation and its ancestors (from
+    `offers_in_force`); services are listed by title, each once per row. Shared by
+    the practice page and the offer matrix so that they cannot disagree.
+    """
+    rows = {}
+    for item in items:
+        default = item.national_default
+        rows[item.capability_id] = OfferRow(
+            capability=item.capability,
+            national_default=default if default is not None and default.live else None,
+        )
+    for offer in sorted(offers, key=lambda offer: _service_order(offer.service)):
+        for capability_id in delivered_capability_ids(offer):
+            row = rows.get(capability_id)
+            if row is not None and offer.service not in row.services:
+                row.services.append(offer.service)
+    return list(rows.values())
+
+
+MAX_CHAIN = 5
+
+
+def organisation_chain(organisation: Organisation, parent_ids: dict[int, int | None] | None = None):
+    """The primary keys of an organisation and its ancestors (practice, PCN, ICB...).
+
+    With `parent_ids` (every organisation's parent, by primary key) no query is made;
+    without, it follows `parent` (a query per level not already loaded).
+    """
+    chain = [organisation.pk]
+    if parent_ids is None:
+        parent = organisation.parent
+        while parent is not None and len(chain) < MAX_CHAIN and parent.pk not in chain:
+            chain.append(parent.pk)
+            parent = parent.parent
+        return chain
+    parent_id = parent_ids.get(organisation.pk, organisation.parent_id)
+    while parent_id is not None and len(chain) < MAX_CHAIN and parent_id not in chain:
+        chain.append(parent_id)
+        parent_id = parent_ids.get(parent_id)
+    return chain
+
+
 def practice_offer(practice: Organisation) -> list[OfferRow]:
     """One row per capability of the consistent offer: the services to use there, or a gap.
 
     Offers made by the practice's PCN or ICB count for the practice too.
     """
-    chain = [practice]
-    parent = practice.parent
-    while parent is not None and len(chain) < 5:
-        chain.append(parent)
-        parent = parent.parent
-    capabilities = list(
-        Capability.objects.filter(in_consistent_offer=True).select_related("national_default")
-    )
-    rows = {c.pk: OfferRow(capability=c) for c in capabilities}
-    for offer in offers_in_force([org.pk for org in chain]).order_by("service__title"):
-        for capability_id in delivered_capability_ids(offer):
-            row = rows.get(capability_id)
-            if row is not None and offer.service not in row.services:
-                row.services.append(offer.service)
-    for row in rows.values():
-        default = row.capability.national_default
-        if default is not None and not default.live:
-            row.capability.national_default = None
-    return list(rows.values())
+    chain = organisation_chain(practice)
+    return offer_rows(consistent_offer_items(), offers_in_force(chain))
+
+
+def offers_for_organisations(organisations) -> dict[int, list[OfferRow]]:
+    """`practice_offer` for many organisations at once, in a constant number of queries.
+
+    Exactly the same logic (the same `offers_in_force` filter, `delivered_capability_ids`
+    and `offer_rows`), keyed by organisation primary key.
+    """
+    organisations = list(organisations)
+    if not organisations:
+        return {}
+    items = consistent_offer_items()
+    parent_ids = dict(Organisation.objects.values_list("pk", "parent_id"))
+    chains = {org.pk: organisation_chain(org, parent_ids) for org in organisations}
+    wanted = {pk for chain in chains.values() for pk in chain}
+    by_organisation: dict[int, list[Offer]] = {}
+    for offer in offers_in_force(Organisation.objects.filter(pk__in=wanted)):
+        by_organisation.setdefault(offer.organisation_id, []).append(offer)
+    return {
+        org.pk: offer_rows(
+            items, [offer for pk in chains[org.pk] for offer in by_organisation.get(pk, [])]
+        )
+        for org in organisations
+    }

@@ -8,6 +8,8 @@ import factory
 from portal.models import ServiceIndexPage
 from services_catalogue.models import (
     Capability,
+    ConsistentOffer,
+    ConsistentOfferItem,
     DigitalService,
     InclusionSupport,
     Language,
@@ -26,7 +28,6 @@ class CapabilityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Capability {n}")
     slug = factory.Sequence(lambda n: f"capability-{n}")
     citizen_label = factory.LazyAttribute(lambda o: f"Do {o.name.lower()}")
-    in_consistent_offer = True
 
 
 class LanguageFactory(factory.django.DjangoModelFactory):
@@ -96,3 +97,13 @@ def make_service(index: ServiceIndexPage, *, live: bool = True, capabilities=(),
         service.save()
     service.refresh_from_db()
     return service
+
+
+def add_to_consistent_offer(capability: Capability, national_default=None) -> ConsistentOfferItem:
+    """Put a capability at the end of the consistent offer."""
+    setting = ConsistentOffer.load()
+    last = setting.items.order_by("-sort_order").values_list("sort_order", flat=True).first()
+    return ConsistentOfferItem.objects.create(
+        setting=setting, capability=capability, national_default=national_default,
+        sort_order=(last or 0) + 1,
+    )

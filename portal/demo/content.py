@@ -6,7 +6,9 @@ of what ICSs offer and are made up for the demonstration, as is which practice o
 
 ICS_NAME = "North East and North Cumbria: Northumberland"
 
-# (slug, name, citizen label, description, national default service slug or None)
+# (slug, name, citizen label, description, national default service slug or None).
+# A national default is only given where it works whatever the practice has switched on:
+# the NHS App can order prescriptions or show a record only if the practice allows it.
 CAPABILITIES = [
     ("self-triage", "Self triage", "Find out what to do about a symptom",
      "Answer questions about your symptoms and get told where to go, such as a pharmacy, your GP or A&E.",
@@ -21,19 +23,19 @@ CAPABILITIES = [
      "Trusted information about conditions, treatments and staying well.",
      "nhs-website"),
     ("care-plans", "Care plans", "See your care plan",
-     "See the plan you agreed with your care team.", "nhs-app"),
+     "See the plan you agreed with your care team.", None),
     ("test-results", "Test results", "See your test results",
-     "See blood test and other results, often with a note from your doctor.", "nhs-app"),
+     "See blood test and other results, often with a note from your doctor.", None),
     ("prescriptions", "Medications and repeat prescriptions", "Order a repeat prescription",
-     "Order the medicines you take regularly and choose where to collect them.", "nhs-app"),
+     "Order the medicines you take regularly and choose where to collect them.", None),
     ("health-record", "Health record", "See your GP health record",
-     "See your allergies, vaccinations, medicines and other parts of your GP record.", "nhs-app"),
+     "See your allergies, vaccinations, medicines and other parts of your GP record.", None),
     ("correspondence", "Correspondence", "Read letters and messages",
-     "Read letters and messages from your GP practice or hospital.", "nhs-app"),
+     "Read letters and messages from your GP practice or hospital.", None),
     ("appointments", "Appointment management", "Book or change an appointment",
-     "Book, check or cancel appointments.", "nhs-app"),
+     "Book, check or cancel appointments.", None),
     ("screening", "Screening and alerts", "Get screening invitations and alerts",
-     "Get reminders for screening and vaccinations on your phone.", "nhs-app"),
+     "Get reminders for screening and vaccinations on your phone.", None),
     ("contribute-record", "Contribute to my record", "Add information to your record",
      "Send readings such as your blood pressure or weight for your care team to see.", None),
 ]

@@ -23,6 +23,8 @@ from portal.models import (
 )
 from services_catalogue.models import (
     Capability,
+    ConsistentOffer,
+    ConsistentOfferItem,
     DigitalService,
     InclusionSupport,
     Language,
@@ -31,6 +33,7 @@ from services_catalogue.models import (
 )
 
 from . import content
+from .uptake import load_demo_uptake
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PRACTICES_CSV = DATA_DIR / "northumberland_practices.csv"
@@ -107,7 +110,7 @@ def load_reference() -> None:
         Capability.objects.update_or_create(
             slug=slug,
             defaults={"name": name, "citizen_label": label, "description": description,
-                      "sort_order": (order + 1) * 10, "in_consistent_offer": True},
+                      "sort_order": (order + 1) * 10},
         )
 
 
@@ -131,12 +134,32 @@ def load_services(index: ServiceIndexPage) -> dict[str, DigitalService]:
         index.add_child(instance=service)
         service.save_revision().publish()
         services[service.slug] = service
-    for slug, _name, _label, _description, default in content.CAPABILITIES:
-        if default:
-            Capability.objects.filter(slug=slug, national_default__isnull=True).update(
-                national_default=services[default]
-            )
     return services
+
+
+def load_consistent_offer(services: dict[str, DigitalService]) -> None:
+    """Put every demo capability in the consistent offer, with its national default.
+
+    The first run sets the consistent offer up; later runs only fill a national
+    default left empty, and never add back, reorder or replace what an editor chose.
+    """
+    setting = ConsistentOffer.load()
+    capabilities = {c.slug: c for c in Capability.objects.all()}
+    items = {item.capability_id: item for item in setting.items.all()}
+    for order, (slug, _name, _label, _description, default_slug) in enumerate(
+        content.CAPABILITIES
+    ):
+        capability = capabilities[slug]
+        default = services[default_slug] if default_slug else None
+        item = items.get(capability.pk)
+        if item is None and not items:
+            ConsistentOfferItem.objects.create(
+                setting=setting, capability=capability, national_default=default,
+                sort_order=order,
+            )
+        elif item is not None and item.national_default_id is None and default is not None:
+            item.national_default = default
+            item.save(update_fields=["national_default"])
 
 
 def load_organisations() -> list[Organisation]:
@@ -170,16 +193,20 @@ def load_organisations() -> list[Organisation]:
 
 
 def load_offers(practices: list[Organisation], services: dict[str, DigitalService]) -> None:
-    """Made-up offers: every practice has the NHS App, with realistic gaps in what it switches on."""
+    """Made-up offers: every practice has the NHS App, with realistic gaps in what it switches on.
+
+    Repeat prescriptions are on everywhere (as they are in practice across England); the
+    record-access features vary, as practices switch them on one by one.
+    """
     if Offer.objects.exists():
         return
     rng = random.Random(OFFER_SEED)
     capabilities = {c.slug: c for c in Capability.objects.all()}
-    app_core = ["prescriptions", "appointments", "health-record"]
+    app_core = ["appointments", "health-record"]
     app_optional = {"test-results": 0.85, "correspondence": 0.6, "care-plans": 0.35,
                     "screening": 0.5, "referral": 0.9, "advice": 1.0}
     for practice in practices:
-        switched_on = [s for s in app_core if rng.random() < 0.95]
+        switched_on = ["prescriptions"] + [s for s in app_core if rng.random() < 0.95]
         switched_on += [s for s, p in app_optional.items() if rng.random() < p]
         offer = Offer.objects.create(organisation=practice, service=services["nhs-app"])
         offer.capabilities.set([capabilities[s] for s in switched_on])
@@ -218,6 +245,7 @@ def load_demo() -> dict:
     load_reference()
     pages = load_pages()
     services = load_services(pages["services"])
+    load_consistent_offer(services)
     practices = load_organisations()
     load_offers(practices, services)
     load_support()
@@ -225,4 +253,5 @@ def load_demo() -> dict:
     site_settings.ics_name = content.ICS_NAME
     site_settings.demonstration_data = True
     site_settings.save()
+    load_demo_uptake()
     return {"practices": len(practices), "services": len(services)}

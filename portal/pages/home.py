@@ -4,7 +4,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from portal.blocks import NHSBodyBlock
-from services_catalogue.models import Capability
+from services_catalogue.practices import consistent_offer_items
 
 
 class HomePage(Page):
@@ -26,7 +26,7 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["needs"] = Capability.objects.filter(in_consistent_offer=True)
+        context["needs"] = [item.capability for item in consistent_offer_items()]
         children = self.get_children().live().specific().only("title", "url_path")
         context["services_index"] = next(
             (p for p in children if p.specific_class.__name__ == "ServiceIndexPage"), None

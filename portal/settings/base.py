@@ -164,13 +164,43 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
-CELERY_IMPORTS = ["tasks.publishing"]
+CELERY_IMPORTS = ["tasks.publishing", "tasks.uptake", "tasks.audits"]
+# Redis redelivers a message not acknowledged within visibility_timeout (acks_late: a
+# task whose worker died). It must exceed the longest task plus its retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+}
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-pages": {
         "task": "tasks.publishing.publish_scheduled_pages",
         "schedule": float(os.environ.get("PUBLISH_SCHEDULED_EVERY_SECONDS", "60")),
     },
+    # Each uptake source has its own schedule; this only decides how often to look.
+    "dispatch-uptake-sources": {
+        "task": "tasks.uptake.dispatch_due_sources",
+        "schedule": 60.0 * float(os.environ.get("UPTAKE_DISPATCH_EVERY_MINUTES", "15")),
+    },
+    # Accessibility audits (one task per service) and the link checker: daily.
+    "audit-accessibility": {
+        "task": "tasks.audits.audit_all_accessibility",
+        "schedule": 3600.0 * float(os.environ.get("ACCESSIBILITY_AUDIT_EVERY_HOURS", "24")),
+    },
+    "check-links": {
+        "task": "tasks.audits.check_links",
+        "schedule": 3600.0 * float(os.environ.get("LINK_CHECK_EVERY_HOURS", "24")),
+    },
 }
+
+# Uptake collection (services_catalogue.uptake, tasks.uptake).
+UPTAKE_MAX_BYTES = int(os.environ.get("UPTAKE_MAX_BYTES", str(200 * 1024 * 1024)))
+UPTAKE_FETCH_TIMEOUT_SECONDS = float(os.environ.get("UPTAKE_FETCH_TIMEOUT_SECONDS", "60"))
+UPTAKE_TASK_MAX_RETRIES = int(os.environ.get("UPTAKE_TASK_MAX_RETRIES", "5"))
+UPTAKE_TASK_SOFT_TIME_LIMIT = int(os.environ.get("UPTAKE_TASK_SOFT_TIME_LIMIT", "1800"))
+UPTAKE_TASK_TIME_LIMIT = int(os.environ.get("UPTAKE_TASK_TIME_LIMIT", "2100"))
+# Test-only hooks in the uptake import (see services_catalogue.uptake.pipeline); test.py sets it.
+UPTAKE_TEST_HOOKS = False
 
 LOGGING = {
     "version": 1,

@@ -3,11 +3,20 @@
 DATABASE_URL still chooses the database (CI points it at PostgreSQL).
 """
 
+import os
+
 from .base import *  # noqa: F401,F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = ""
+# Tasks run in-process in tests, except in the Celery worker a worker test starts: it is
+# given CELERY_TEST_BROKER_URL (a scratch Redis database) and the test database's URL.
+CELERY_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+UPTAKE_TEST_HOOKS = True
+if os.environ.get("DFD_TEST_LOOPBACK_ONLY"):
+    # Worker subprocesses of tests: every fetch goes through a transport that refuses
+    # anything outside 127.0.0.0/8, whatever the guard decides.
+    FETCH_TRANSPORT = "tests.tasks.loopback.LoopbackOnlyTransport"
 ALLOWED_HOSTS = ["*"]

@@ -1,16 +1,16 @@
 import uuid
 
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, HelpPanel
 from wagtail.search import index
 
 
 class Capability(index.Indexed, models.Model):
     """A need a citizen has ("order a repeat prescription"), not a product.
 
-    Seeded with the *Empower citizens* list; editors may add more. Capabilities in
-    the consistent offer are the ones every GP practice in the ICS should deliver,
-    each with a national default to point people to where a practice offers nothing.
+    Seeded with the *Empower citizens* list; editors may add more. Which of them
+    every GP practice should deliver, and the national default for each, is the
+    consistent offer: a site setting (`ConsistentOffer`), not a field here.
     """
 
     public_id = models.UUIDField(
@@ -25,27 +25,17 @@ class Capability(index.Indexed, models.Model):
     )
     description = models.TextField(blank=True, help_text="One or two plain-English sentences.")
     sort_order = models.PositiveSmallIntegerField(default=100)
-    in_consistent_offer = models.BooleanField(
-        default=True,
-        help_text="Every GP practice in the ICS should offer a digital way to do this.",
-    )
-    national_default = models.ForeignKey(
-        "services_catalogue.DigitalService",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="default_for_capabilities",
-        help_text="The national service to point people to where their practice offers nothing.",
-    )
 
     panels = [
+        HelpPanel(
+            "Whether every GP practice should offer this, and the national service to use "
+            "where it does not, is set in Settings \u2192 Consistent offer."
+        ),
         FieldPanel("name"),
         FieldPanel("slug"),
         FieldPanel("citizen_label"),
         FieldPanel("description"),
         FieldPanel("sort_order"),
-        FieldPanel("in_consistent_offer"),
-        FieldPanel("national_default"),
     ]
     search_fields = [
         index.SearchField("name"),

@@ -11,6 +11,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from portal.blocks import NHSBodyBlock
+from services_catalogue.audit.panels import AccessibilityAuditPanel
 
 
 class Scope(models.TextChoices):
@@ -134,6 +135,7 @@ class DigitalService(Page):
         MultiFieldPanel(
             [FieldPanel("dtac_status"), FieldPanel("last_reviewed")], heading="Assurance"
         ),
+        AccessibilityAuditPanel(),
     ]
 
     search_fields = Page.search_fields + [

@@ -46,12 +46,12 @@ def test_from_home_page_to_how_to_order_a_repeat_prescription(demo_site, page):
         has=page.get_by_role("rowheader", name="Order a repeat prescription", exact=True)
     )
     assert row.count() == 1
-    # The row names what to use: the practice's own services, or the national default
-    # where the practice offers nothing. Either way the demo points to the NHS App.
+    # The row names what to use: every demo practice takes repeat prescriptions in the NHS App.
     expected = expected_offer("A84009", "prescriptions")
     links = row.get_by_role("link").all_inner_texts()
     assert links == expected["links"], row.inner_text()
-    assert ("Not offered here" in row.inner_text()) is not expected["offered"], row.inner_text()
+    assert expected["offered"]
+    assert "Not offered online here" not in row.inner_text()
     assert "NHS App" in links
     row.get_by_role("link", name="NHS App", exact=True).click()
 

@@ -54,3 +54,15 @@ def test_not_found_pages_are_not_cached(client, demo, django_assert_max_num_quer
     with django_assert_max_num_queries(50) as captured:
         client.get("/no-such-page/")
     assert len(captured.captured_queries) > 0
+
+
+def test_the_open_data_api_is_cached_and_invalidated_on_publish(client, demo, django_assert_num_queries):
+    first = client.get("/api/openreferral/services")
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get("/api/openreferral/services")
+    assert again.content == first.content and again["Access-Control-Allow-Origin"] == "*"
+    service = demo["services"]["nhs-login"]
+    service.summary = "Republished sentence."
+    service.save_revision().publish()
+    assert b"Republished sentence." in client.get("/api/openreferral/services?per_page=200").content

@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from services_catalogue.models import Capability, Offer
+from services_catalogue.models import Capability, ConsistentOffer, Offer
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_home_lists_the_main_needs_and_finds_a_practice(client, demo):
     page = soup(client.get("/"))
     needs = [a.get_text(strip=True) for a in page.select(".nhsuk-card__link")]
     assert "Order a repeat prescription" in needs
-    assert len(needs) == Capability.objects.filter(in_consistent_offer=True).count()
+    assert len(needs) == ConsistentOffer.load().items.count()
     form = page.select_one("form[action='/practices/']")
     assert form is not None and form.select_one("input[name=q]") is not None
 
@@ -85,21 +85,33 @@ def test_service_page_says_how_to_start_and_the_offline_alternative(client, demo
 def test_practice_page_has_a_row_for_every_capability_of_the_consistent_offer(client, demo):
     page = soup(client.get("/practices/A84009/"))
     rows = page.select("tr[data-capability]")
-    expected = list(Capability.objects.filter(in_consistent_offer=True).values_list("slug", flat=True))
+    expected = [item.capability.slug for item in ConsistentOffer.load().items.order_by("sort_order")]
     assert [row["data-capability"] for row in rows] == expected
 
 
 def test_practice_page_names_the_national_alternative_where_there_is_a_gap(client, demo):
     practice = demo["practices"][0]
+    practice.offers.exclude(service__slug="nhs-app").delete()
     offer = Offer.objects.get(organisation=practice, service__slug="nhs-app")
     offer.capabilities.set(Capability.objects.filter(slug="appointments"))
     offer.save()
     page = soup(client.get(f"/practices/{practice.ods_code}/"))
-    row = page.select_one("tr[data-capability=health-record]")
-    assert "Not offered here" in row.get_text()
-    assert row.select_one("a")["href"] == "/services/nhs-app/"
+    triage = page.select_one("tr[data-capability=self-triage]")
+    assert "Not offered online here" in triage.get_text()
+    assert triage.select_one("a")["href"] == "/services/nhs-111-online/"
     booked = page.select_one("tr[data-capability=appointments]")
-    assert "Not offered here" not in booked.get_text()
+    assert "Not offered online here" not in booked.get_text()
+
+
+def test_a_gap_with_no_national_alternative_tells_people_to_contact_the_practice(client, demo):
+    practice = demo["practices"][0]
+    offer = Offer.objects.get(organisation=practice, service__slug="nhs-app")
+    offer.capabilities.set(Capability.objects.filter(slug="appointments"))
+    offer.save()
+    row = soup(client.get(f"/practices/{practice.ods_code}/")).select_one(
+        "tr[data-capability=health-record]")
+    assert "Not offered online here" in row.get_text()
+    assert "Phone or visit the practice" in row.get_text() and row.select_one("a") is None
 
 
 def test_practice_pages_carry_the_demonstration_data_warning(client, demo):

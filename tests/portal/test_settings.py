@@ -52,3 +52,16 @@ def test_database_url_chooses_the_database_in_every_settings_module(module):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "scratch_db"
+
+
+def test_production_static_files_collect_with_the_production_storage(tmp_path):
+    result = run_manage(
+        "collectstatic", "--noinput", "-v", "0",
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/dfd",
+        DJANGO_STATIC_ROOT=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("wagtailnhsukfrontend/css/nhsuk-frontend-10.4.2.min.*.css"))

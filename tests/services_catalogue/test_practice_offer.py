@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from services_catalogue.models import Capability, Offer
+from services_catalogue.models import Capability, ConsistentOffer, Offer
 from services_catalogue.practices import practice_offer
 from tests.factories import OrganisationFactory, make_service
 
@@ -23,9 +23,11 @@ def row_for(rows, slug):
 
 def test_a_practice_with_no_offers_shows_every_capability_as_a_gap_except_ics_wide_ones(practice):
     rows = practice_offer(practice)
-    assert len(rows) == Capability.objects.filter(in_consistent_offer=True).count()
+    assert len(rows) == ConsistentOffer.load().items.count()
     assert not row_for(rows, "prescriptions").offered
-    assert row_for(rows, "prescriptions").capability.national_default.slug == "nhs-app"
+    # The NHS App orders prescriptions only where the practice allows it: no default.
+    assert row_for(rows, "prescriptions").national_default is None
+    assert row_for(rows, "self-triage").national_default.slug == "nhs-111-online"
     # The ICB offers physiotherapy self-referral to every practice's patients.
     assert "physio-self-referral" in [s.slug for s in row_for(rows, "referral").services]
 

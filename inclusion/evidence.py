@@ -1,0 +1,163 @@
+"""The *Empower citizens* evidence page: a RAG status per section, each by a written rule.
+
+Sections: offer coverage (the consistent offer, ``services_catalogue.offer_matrix``), use of
+the NHS App and NHS login, self-service pathways, record access, and the inclusion gap and
+its trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the
+same rules it applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from services_catalogue.offer_matrix import offer_matrix
+
+from . import dashboard
+
+SELF_SERVICE = ("self-triage", "referral", "appointments", "prescriptions")
+RECORD_ACCESS = ("health-record", "test-results", "correspondence", "care-plans")
+
+RULES = {
+    "coverage": "Green: at least 90% of practice-capability cells of the consistent offer "
+                "are delivered; amber: 70% to 89%; red: below 70%.",
+    "use": "Green: at least 60% of patients aged 13+ registered for the NHS App in the latest "
+           "month; amber: 40% to 59%; red: below 40%.",
+    "self_service": "Green: every self-service capability (self triage, referral, "
+                    "appointments, repeat prescriptions) delivered at 90% or more of practices; "
+                    "amber: the least-delivered one at 70% to 89%; red: below 70%.",
+    "records": "Green: every record-access capability (health record, test results, "
+               "correspondence, care plans) delivered at 90% or more of practices; amber: the "
+               "least-delivered one at 70% to 89%; red: below 70%.",
+    "gaps": "For NHS App registrations: green when the slope index of inequality (SII) is "
+            "below 5 percentage points or its 95% CI includes 0; amber when it is 5 to 10 "
+            "points, or above 10 but smaller than 12 months earlier; red when above 10 points "
+            "and not smaller than 12 months earlier.",
+}
+RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "grey": "No data"}
+
+
+def rag_from_percent(value: float | None, green: float, amber: float) -> str:
+    if value is None:
+        return "grey"
+    return "green" if value >= green else "amber" if value >= amber else "red"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rag: str
+    findings: list[str]
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def rule(self) -> str:
+        return RULES[self.key]
+
+    @property
+    def rag_label(self) -> str:
+        return RAG_LABELS[self.rag]
+
+
+def _capability_coverage(matrix, slugs) -> list[tuple[str, int | None]]:
+    return [(entry.item.capability.name, entry.coverage)
+            for entry in matrix.capability_coverage if entry.item.capability.slug in slugs]
+
+
+def _pathways(key, title, matrix, slugs, today) -> Section:
+    rows = _capability_coverage(matrix, slugs)
+    values = [c for _, c in rows if c is not None]
+    rag = rag_from_percent(min(values) if values else None, 90, 70)
+    findings = [f"{name}: delivered at {c}% of GP practices." if c is not None
+                else f"{name}: no practices." for name, c in rows]
+    if not rows:
+        findings = ["None of these capabilities is in the consistent offer."]
+    return Section(key, title, rag, findings,
+                   [f"Offers in the catalogue, as at {today:%d %B %Y}."])
+
+
+def _latest_rate(service: str, metric: str):
+    board = dashboard.build(service, metric, None, "practice")
+    return board if not board.empty else None
+
+
+def sections() -> tuple[list[Section], set[str]]:
+    today = timezone.localdate()
+    matrix = offer_matrix()
+    out = []
+    used_sources: set[str] = set()
+
+    out.append(Section(
+        "coverage", "Offer coverage", rag_from_percent(matrix.coverage, 90, 70),
+        [f"{matrix.coverage if matrix.coverage is not None else 0}% of the consistent offer is "
+         f"delivered across {len(matrix.rows)} GP practices ({len(matrix.gaps)} gaps)."],
+        [f"Offers in the catalogue, as at {today:%d %B %Y}."],
+    ))
+
+    findings, sources, app_rate = [], [], None
+    for service, metric, label in (("nhs-app", "registrations", "NHS App registrations"),
+                                   ("nhs-app", "logins", "NHS App users logging in that month"),
+                                   ("nhs-login", "registrations", "NHS login accounts")):
+        board = _latest_rate(service, metric)
+        if board is None or not board.ics:
+            findings.append(f"{label}: no figures.")
+            continue
+        rate = board.ics["rate"]
+        if (service, metric) == ("nhs-app", "registrations"):
+            app_rate = 100 * rate
+        findings.append(f"{label}: {100 * rate:.1f}% of {board.basis.split(': ')[-1]} "
+                        f"({dashboard.month_label(board.period)}).")
+        sources.append(f"{board.source}, {dashboard.month_label(board.period)}.")
+        used_sources.add(board.source)
+    out.append(Section("use", "Use of the NHS App and NHS login",
+                       rag_from_percent(app_rate, 60, 40), findings, sorted(set(sources))))
+
+    out.append(_pathways("self_service", "Self-service pathways", matrix, SELF_SERVICE, today))
+    out.append(_pathways("records", "Record access", matrix, RECORD_ACCESS, today))
+
+    board = _latest_rate("nhs-app", "registrations")
+    if board is None or not board.sii:
+        out.append(Section("gaps", "Inclusion gaps and trend", "grey",
+                           ["No NHS App registration figures by deprivation."]))
+    else:
+        sii = 100 * board.sii["sii"]
+        includes_zero = board.sii["sii_lower"] <= 0 <= board.sii["sii_upper"]
+        periods = dashboard.choices()["periods"]
+        earlier_period = next((p for p in periods if (board.period.year - p.year) * 12
+                               + board.period.month - p.month == 12), None)
+        earlier = (dashboard.build("nhs-app", "registrations", earlier_period, "practice")
+                   if earlier_period else None)
+        earlier_sii = 100 * earlier.sii["sii"] if earlier and earlier.sii else None
+        narrowing = earlier_sii is not None and sii < earlier_sii
+        if sii < 5 or includes_zero:
+            rag = "green"
+        elif sii <= 10 or narrowing:
+            rag = "amber"
+        else:
+            rag = "red"
+        findings = [
+            f"Slope index of inequality across IMD deciles: {sii:.1f} percentage points "
+            f"(95% CI {100 * board.sii['sii_lower']:.1f} to {100 * board.sii['sii_upper']:.1f}) "
+            f"in {dashboard.month_label(board.period)}.",
+        ]
+        if board.gap:
+            findings.append(f"Least against most deprived quintile: {100 * board.gap['least']:.1f}%"
+                            f" against {100 * board.gap['most']:.1f}% ({board.gap['points']} "
+                            "points).")
+        if earlier_sii is not None:
+            findings.append(f"12 months earlier the SII was {earlier_sii:.1f} points: the gap is "
+                            f"{'narrowing' if narrowing else 'not narrowing'}.")
+        if board.trend:
+            findings.append(f"The ICS rate changes by {100 * board.trend['slope_per_year']:+.1f} "
+                            "percentage points a year.")
+        if board.outliers:
+            findings.append(f"{len(board.outliers)} practices are below the 99.8% funnel limit: "
+                            f"{', '.join(board.outliers)}.")
+        findings.append(f"Deprivation method: {board.method_text}.")
+        out.append(Section("gaps", "Inclusion gaps and trend", rag, findings,
+                           [f"{board.source}, {dashboard.month_label(board.period)}; "
+                            "IMD 2019 (practice scores)."]))
+        used_sources.add(board.source)
+    return out, used_sources

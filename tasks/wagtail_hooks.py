@@ -1,0 +1,82 @@
+"""Background task runs in the Wagtail admin: a read-only list with progress and outcome."""
+
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import Outcome, TaskRun
+
+
+class TaskRunPermissionPolicy(ModelPermissionPolicy):
+    """Task runs are written by the tasks only: nobody adds, edits or deletes them here."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+# Must be registered before the snippet viewset creates a default policy.
+register_permission_policy(TaskRun, TaskRunPermissionPolicy(TaskRun))
+
+
+class ProgressColumn(Column):
+    cell_template_name = "tasks/admin/progress_cell.html"
+
+    def get_value(self, instance):
+        percent = instance.progress_percent
+        if instance.outcome != Outcome.RUNNING and percent is None:
+            return {"percent": None, "label": instance.progress_step}
+        return {"percent": percent, "label": instance.progress_label}
+
+
+class DurationColumn(Column):
+    def get_value(self, instance):
+        seconds = int(instance.duration.total_seconds())
+        if seconds < 60:
+            return f"{seconds}s"
+        minutes, seconds = divmod(seconds, 60)
+        if minutes < 60:
+            return f"{minutes}m {seconds:02d}s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}h {minutes:02d}m"
+
+
+class TaskRunViewSet(SnippetViewSet):
+    model = TaskRun
+    icon = "cogs"
+    menu_label = "Task runs"
+    menu_name = "task_runs"
+    menu_order = 900
+    add_to_admin_menu = True
+    list_display = [
+        Column("task_name", label="Task", accessor="task_name"),
+        Column("target", label="Target"),
+        DateColumn("started_at", label="Started"),
+        DurationColumn("duration", label="Took"),
+        StatusTagColumn(
+            "outcome", label="Outcome", accessor="get_outcome_display",
+            primary=lambda run: run.outcome == Outcome.RUNNING,
+        ),
+        ProgressColumn("progress", label="Progress"),
+        Column("counts_label", label="Counts"),
+    ]
+    list_filter = ["outcome", "task_name"]
+    search_fields = ["task_name", "target", "error", "celery_task_id"]
+    search_backend_name = None
+    ordering = ["-started_at"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    inspect_view_fields = [
+        "task_name", "target", "target_content_type", "target_object_id", "celery_task_id",
+        "attempt", "started_at", "finished_at", "outcome", "progress_done", "progress_total",
+        "progress_step", "counts", "error",
+    ]
+
+
+register_snippet(TaskRunViewSet)

@@ -1,0 +1,230 @@
+"""The inclusion dashboard: who may see it, what it shows, and what its exports disclose."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth.models import Group
+
+from inclusion import charts
+from inclusion.dashboard import DIMENSIONS
+from inclusion.views import DEMO_WARNING
+from portal.demo.uptake import demo_periods
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/inclusion/"
+TABLES = ("groups", "ics", "gap", "sii", "trend", "funnel")
+
+
+@pytest.fixture
+def member(django_user_model):
+    def make(group_name):
+        user = django_user_model.objects.create_user(
+            group_name.replace(" ", "_").lower(), password="pw")
+        user.groups.add(Group.objects.get(name=group_name))
+        return user
+    return make
+
+
+@pytest.fixture
+def lead(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    return client
+
+
+def soup(response):
+    return BeautifulSoup(response.content.decode(), "html.parser")
+
+
+def test_inclusion_lead_sees_every_table(lead):
+    response = lead.get(URL)
+    assert response.status_code == 200
+    page = soup(response)
+    for name in TABLES:
+        table = page.select_one(f"table#table-{name}")
+        assert table is not None, name
+        assert table.select_one("caption").get_text(strip=True)
+    assert len(page.select("table#table-groups tbody tr")) == 38  # practices by default
+    assert page.select_one(".inclusion-demo-warning").get_text(strip=True)
+    method = page.select_one("#method").get_text(" ", strip=True)
+    assert "practice_score" in method and "IMD 2019 score" in method
+    assert "85% of the list size" in method and "age band" in method
+    assert "ecological" in method
+
+
+def test_deprivation_dimension_and_headlines(lead):
+    period = demo_periods()[-1].strftime("%Y-%m")
+    response = lead.get(URL, {"service": "nhs-app", "metric": "registrations",
+                              "period": period, "dimension": "imd_quintile"})
+    assert response.status_code == 200
+    page = soup(response)
+    rows = page.select("table#table-groups tbody tr")
+    assert [r.select_one("th").get_text(strip=True) for r in rows] == ["1", "2", "3", "4", "5"]
+    rates = [float(r.select("td")[2].get_text(strip=True).rstrip("%")) for r in rows]
+    assert rates[0] < rates[-1]  # the most deprived quintile has the lowest uptake
+    headlines = page.select_one("#headlines").get_text(" ", strip=True)
+    assert "Slope index of inequality" in headlines and "Gap between" in headlines
+    assert "practice IMD score" in page.select_one("#method").get_text(" ") or \
+        "IMD 2019 score" in page.select_one("#method").get_text(" ")
+
+
+@pytest.mark.parametrize("dimension", [d for d, _ in DIMENSIONS])
+def test_every_dimension_renders(lead, dimension):
+    response = lead.get(URL, {"service": "nhs-login", "metric": "registrations",
+                              "dimension": dimension})
+    assert response.status_code == 200
+    assert soup(response).select("table#table-groups tbody tr")
+
+
+def test_svg_charts_are_accessible(lead):
+    page = soup(lead.get(URL))
+    svgs = page.select("svg.inclusion-chart")
+    assert len(svgs) >= 2
+    for svg in svgs:
+        assert svg["role"] == "img"
+        ids = svg["aria-labelledby"].split()
+        for ident in ids:
+            element = svg.find(id=ident)
+            assert element is not None and element.get_text(strip=True)
+        assert svg.find("title") is not None and svg.find("desc") is not None
+
+
+def test_chart_labels_are_escaped():
+    svg = charts.bar_chart("x", "<b>", "<script>", [
+        {"label": "<script>alert(1)</script>", "rate": 0.5, "lower": 0.4, "upper": 0.6}])
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_comms_editor_is_refused(client, member, demo):
+    client.force_login(member("Comms editors"))
+    response = client.get(URL)
+    assert response.status_code in (302, 403)
+    assert b"table-groups" not in response.content
+    response = client.get(URL, {"format": "csv", "table": "groups"})
+    assert response.status_code in (302, 403)
+
+
+def test_anonymous_is_sent_to_login(client, demo):
+    response = client.get(URL)
+    assert response.status_code == 302
+
+
+def test_superuser_may_see_it(client, django_user_model, demo):
+    client.force_login(django_user_model.objects.create_superuser("boss", "b@example.org", "pw"))
+    assert client.get(URL).status_code == 200
+
+
+def _check_counts(values):
+    for value in values:
+        if value in ("", "*"):
+            continue
+        number = float(value)
+        assert number == int(number)
+        assert not 1 <= number <= 7
+        assert int(number) % 5 == 0
+
+
+@pytest.mark.parametrize("dimension", ["practice", "imd_decile"])
+def test_csv_exports_are_suppressed(lead, dimension):
+    for name in TABLES:
+        response = lead.get(URL, {"service": "home-blood-pressure-monitoring",
+                                  "metric": "active_users", "dimension": dimension,
+                                  "format": "csv", "table": name})
+        assert response.status_code == 200, name
+        assert response["Content-Type"].startswith("text/csv")
+        text = response.content.decode("utf-8-sig")
+        lines = text.splitlines()
+        assert next(csv.reader([lines[0]]))[0] == DEMO_WARNING
+        rows = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+        for column in ("Numerator", "Denominator"):
+            if rows and column in rows[0]:
+                _check_counts(row[column] for row in rows)
+        assert rows or name == "sii"
+
+
+def test_xlsx_export_is_suppressed_and_warned(lead):
+    response = lead.get(URL, {"service": "nhs-app", "metric": "logins", "dimension": "practice",
+                              "format": "xlsx", "table": "groups"})
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == DEMO_WARNING
+    headings = list(rows[1])
+    numerators = [str(r[headings.index("Numerator")]) for r in rows[2:]]
+    denominators = [str(r[headings.index("Denominator")]) for r in rows[2:]]
+    assert len(numerators) == 38
+    _check_counts(numerators + denominators)
+    assert any(DEMO_WARNING == row[0] for row in book["About"].iter_rows(values_only=True))
+
+
+def test_small_counts_are_starred_in_exports(lead, demo):
+    from services_catalogue.models import UptakeObservation
+    row = UptakeObservation.objects.filter(service__slug="home-blood-pressure-monitoring",
+                                           metric="active_users").order_by("-period").first()
+    UptakeObservation.objects.filter(pk=row.pk).update(value=3)
+    response = lead.get(URL, {"service": "home-blood-pressure-monitoring",
+                              "metric": "active_users", "period": row.period.strftime("%Y-%m"),
+                              "dimension": "practice", "format": "csv", "table": "groups"})
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[1:]))))
+    starred = [r for r in rows if r["Numerator"] == "*"]
+    assert len(starred) == 1 and starred[0]["Rate"] == "*"
+    # on screen the lead sees the exact figure
+    page = soup(lead.get(URL, {"service": "home-blood-pressure-monitoring",
+                               "metric": "active_users",
+                               "period": row.period.strftime("%Y-%m"), "dimension": "practice"}))
+    cells = [r.select("td")[0].get_text(strip=True) for r in page.select("#table-groups tbody tr")]
+    assert "3" in cells
+
+
+@pytest.mark.parametrize("params", [
+    {"service": "<script>", "metric": "x" * 5000, "period": "9999-99", "dimension": "lsoa"},
+    {"period": "2020-13"}, {"period": "1900-01"}, {"dimension": ""}, {"service": "nhs-app\x00"},
+    {"format": "csv", "table": "nope"}, {"format": "xlsx"}, {"format": "pdf", "table": "groups"},
+    {"service": ["nhs-app", "nhs-login"], "metric": "transactions"},
+    {"service": "adult-social-care-online"},
+])
+def test_hostile_params_never_500(lead, params):
+    response = lead.get(URL, params)
+    assert response.status_code in (200, 400)
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert b'value="<script>"' not in response.content
+
+
+def test_invalid_choices_show_form_errors(lead):
+    response = lead.get(URL, {"service": "no-such-service", "dimension": "imd_decile"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one(".help-critical") is not None
+    assert len(page.select("table#table-groups tbody tr")) == 10
+
+
+EVIDENCE = "/admin/inclusion/evidence/"
+
+
+def test_evidence_page_has_every_section_with_a_rule(lead):
+    response = lead.get(EVIDENCE)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one(".inclusion-demo-warning") is not None
+    for key in ("coverage", "use", "self_service", "records", "gaps"):
+        section = page.select_one(f"section#{key}")
+        assert section is not None, key
+        assert section.select_one(".evidence-rag")["data-rag"] in {"green", "amber", "red",
+                                                                   "grey"}
+        assert section.select_one(".evidence-rule").get_text(strip=True).startswith("Rule:")
+        assert section.select_one(".evidence-sources").get_text(strip=True)
+    gaps = page.select_one("section#gaps").get_text(" ", strip=True)
+    assert "Slope index of inequality" in gaps
+    assert "Demonstration data (synthetic)" in page.select_one("section#use").get_text()
+
+
+def test_evidence_page_refused_for_a_comms_editor(client, member, demo):
+    client.force_login(member("Comms editors"))
+    response = client.get(EVIDENCE)
+    assert response.status_code in (302, 403)
+    assert b"evidence-section" not in response.content
