@@ -14,11 +14,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_demo()
         # Transactional tests (browser, worker) restore this snapshot after each flush:
         # take it again now so that it includes the demo, not just what migrations made.
+        # It is set on the connection's class as well: once Playwright's sync API has run an
+        # event loop, Django hands this thread fresh connection objects (asgiref locals are
+        # context-bound), which would otherwise have no snapshot and restore nothing.
         for connection in connections.all():
-            if hasattr(connection, "_test_serialized_contents"):
-                connection._test_serialized_contents = (
-                    connection.creation.serialize_db_to_string()
-                )
+            snapshot = connection.creation.serialize_db_to_string()
+            connection._test_serialized_contents = snapshot
+            type(connection)._test_serialized_contents = snapshot
 
 
 @pytest.fixture(autouse=True)

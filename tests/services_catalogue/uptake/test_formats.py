@@ -85,10 +85,10 @@ MAPPING = {
 
 def test_mapped_csv_reads_through_the_mapping(demo):
     data = (
-        "Practice,Month,What,Count,List size,Notes\n"
-        "A84002,2025-02-01,Online consultations,321,5903,fine\n"
-        "A84005,2025-02-01,Online consultations,12,,\n"
-    ).encode()
+        b"Practice,Month,What,Count,List size,Notes\n"
+        b"A84002,2025-02-01,Online consultations,321,5903,fine\n"
+        b"A84005,2025-02-01,Online consultations,12,,\n"
+    )
     import_uptake_bytes(data, source=source("Mapped", "mapped_csv", MAPPING))
     got = set(UptakeObservation.objects.values_list(
         "organisation__ods_code", "service__slug", "metric", "value", "denominator", "period"))
