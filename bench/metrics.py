@@ -247,7 +247,7 @@ def time_import(path: Path, source: str = SOURCE) -> dict:
         raise RuntimeError(f"import_uptake failed (exit {proc.returncode})")
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     figures = json.loads(line[len("BENCH "):])
-    summary = next((x for x in out.splitlines() if "figures for" in x), "")
+    summary = next((x for x in out.splitlines() if "source \u201c" in x), "")
     timings = next((x for x in out.splitlines() if x.startswith("Timings:")), "")
     return {"seconds": figures["seconds"], "wall_seconds": wall,
             "peak_mb": usage.ru_maxrss / 1024, "summary": summary.strip(),

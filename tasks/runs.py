@@ -55,7 +55,8 @@ class RunRecorder:
         if step is not None:
             run.progress_step = step[:100]
         now = time.monotonic()
-        if not force and now - self._last_write < PROGRESS_EVERY_SECONDS:
+        finished_step = bool(run.progress_total) and run.progress_done >= run.progress_total
+        if not (force or finished_step) and now - self._last_write < PROGRESS_EVERY_SECONDS:
             return
         self._last_write = now
         self._write_progress()

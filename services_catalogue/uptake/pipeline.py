@@ -123,7 +123,6 @@ def import_uptake_bytes(
     mark = time.perf_counter()
     rows = validate(parsed, today=today)
     del parsed
-    rows.sort()
     seconds["validate"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

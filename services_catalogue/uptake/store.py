@@ -199,6 +199,9 @@ def store_postgresql(rows: ValidRows, source, *, file, fetched_at, progress=None
         copy_into_table(cursor, rows, source_id=source.pk, file_id=file.pk,
                         fetched_at=fetched_at, progress=progress, table="uptake_incoming")
         cursor.execute("ANALYZE uptake_incoming")
+        # Right after a bulk load the table's statistics can be stale enough for the planner
+        # to pick a nested-loop anti-join (a million times a million): rule it out here.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         same_key = ("i.period = o.period AND i.metric = o.metric AND "
                     "i.service_id = o.service_id AND i.organisation_id = o.organisation_id")
         cursor.execute(
@@ -222,6 +225,7 @@ def store_postgresql(rows: ValidRows, source, *, file, fetched_at, progress=None
             [source.pk],
         )
         inserted = cursor.rowcount
+        cursor.execute("RESET enable_nestloop")
         cursor.execute("DROP TABLE IF EXISTS pg_temp.uptake_incoming")
     kept = existing - deleted
     return StoreResult(inserted=inserted, updated=updated, deleted=deleted,

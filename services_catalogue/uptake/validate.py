@@ -36,7 +36,9 @@ EARLIEST_YEAR = 2000
 
 @dataclass
 class ValidRows:
-    """A checked file: one entry per figure, as ids and integers."""
+    """A checked file: one entry per figure, as ids and integers, in primary-key order for
+    one source (period, metric, service, organisation); `periods` and `metrics` are sorted,
+    so their indexes sort as the values do."""
 
     service_id: np.ndarray
     organisation_id: np.ndarray
@@ -58,14 +60,6 @@ class ValidRows:
         days = np.array([(p - EPOCH).days for p in self.periods], dtype=np.int32)
         return days[self.period_index]
 
-    def sort(self) -> None:
-        """Order rows as the primary key is, for one source: (period, metric, service,
-        organisation). `periods` and `metrics` are sorted, so their indexes sort alike."""
-        order = np.lexsort((self.organisation_id, self.service_id, self.metric_index,
-                            self.period_index))
-        for name in ("service_id", "organisation_id", "period_index", "metric_index", "value",
-                     "denominator", "has_denominator"):
-            setattr(self, name, getattr(self, name)[order])
 
 
 class Problems:
@@ -114,20 +108,23 @@ def categories(parsed: ParsedFile, field: str) -> tuple[np.ndarray, list[str]]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
     values = ["" if c is None else str(c) for c in column.cat.categories]
-    return column.cat.codes.to_numpy().astype(np.int64), values
+    return column.cat.codes.to_numpy(), values  # int8/16/32: -1 where missing
 
 
 def per_row(codes: np.ndarray, per_category: list, missing=MISSING) -> np.ndarray:
-    """Spread a per-category array over the rows (code -1 takes `missing`)."""
-    table = np.asarray(list(per_category) + [missing], dtype=np.int64)
+    """Spread a per-category array over the rows (code -1, the last entry, takes `missing`).
+    Database ids fit in 32 bits (the columns are integer), and 32-bit arrays are faster."""
+    table = np.asarray(list(per_category) + [missing], dtype=np.int32)
     return table[codes]
 
 
-def dense(ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Ranks of ids among the distinct valid ids (for a compact combined key)."""
+def ranks(codes: np.ndarray, ids_per_category: list[int]) -> tuple[np.ndarray, int]:
+    """Each row's rank among the distinct valid ids (in id order), worked out per category:
+    (ranks, how many distinct ids). Invalid rows get 0 (they are never keyed)."""
+    ids = np.asarray(ids_per_category, dtype=np.int64)
     valid = np.unique(ids[ids >= 0])
-    ranks = np.searchsorted(valid, ids)
-    return np.where(ids >= 0, ranks, 0), max(len(valid), 1)
+    per_category = np.where(ids >= 0, np.searchsorted(valid, ids), 0)
+    return per_row(codes, list(per_category), missing=0), max(len(valid), 1)
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -347,17 +344,27 @@ def validate(parsed: ParsedFile, *, organisations: dict[str, int] | None = None,
         has_denominator = np.zeros(rows, dtype=bool)
         denominators = np.zeros(rows, dtype=np.int64)
 
-    # The same figure twice (same service, organisation, period and metric): refused
-    # whether the values agree (a repeated row) or not (which one is right?).
+    # One sort does two jobs: it puts the rows in primary-key order (period, metric,
+    # service, organisation) for the write, and it brings the same figure given twice
+    # together: refused whether the values agree (a repeated row) or not (which is right?).
+    # The key is built from ranks worked out per distinct value, not per row.
     keyed = (org >= 0) & (service >= 0) & (metric >= 0) & (period >= 0)
-    s_rank, _ = dense(np.where(keyed, service, -1))
-    o_rank, n_o = dense(np.where(keyed, org, -1))
-    key = ((s_rank * n_o + o_rank) * max(len(periods), 1) + np.where(keyed, period, 0)) \
-        * max(len(metrics), 1) + np.where(keyed, metric, 0)
-    key = np.where(keyed, key, -1 - np.arange(rows))  # unkeyed rows never match
-    repeated = pd.Series(key).duplicated(keep="first").to_numpy()
-    if repeated.any():
-        first = pd.Series(np.arange(rows)).groupby(key).transform("first").to_numpy()
+    s_rank, n_s = ranks(s_codes, service_per_cat)
+    o_rank, n_o = ranks(codes, org_per_cat)
+    key = ((period.astype(np.int64) * max(len(metrics), 1) + metric) * n_s + s_rank) * n_o
+    key += o_rank
+    if not keyed.all():
+        key = np.where(keyed, key, -1 - np.arange(rows))  # unkeyed rows never match
+    order = np.argsort(key, kind="stable")  # stable: a first occurrence sorts first
+    ordered = key[order]
+    again = np.zeros(rows, dtype=bool)
+    again[1:] = ordered[1:] == ordered[:-1]
+    if again.any():
+        run_start = np.maximum.accumulate(np.where(again, 0, np.arange(rows)))
+        repeated = np.zeros(rows, dtype=bool)
+        repeated[order[again]] = True
+        first = np.empty(rows, dtype=np.int64)
+        first[order] = order[run_start]
         same = (value.values == value.values[first]) & (denominators == denominators[first]) \
             & (has_denominator == has_denominator[first])
         key_columns = ", ".join(parsed.columns.get(f, f) for f in
@@ -374,8 +381,9 @@ def validate(parsed: ParsedFile, *, organisations: dict[str, int] | None = None,
 
     problems.raise_if_any()
     return ValidRows(
-        service_id=service, organisation_id=org, period_index=period,
-        periods=periods, metric_index=metric, metrics=metrics, value=value.values,
-        denominator=np.where(has_denominator, denominators, 0), has_denominator=has_denominator,
-        skipped=parsed.skipped,
+        service_id=service[order], organisation_id=org[order], period_index=period[order],
+        periods=periods, metric_index=metric[order], metrics=metrics,
+        value=value.values[order],
+        denominator=np.where(has_denominator, denominators, 0)[order],
+        has_denominator=has_denominator[order], skipped=parsed.skipped,
     )

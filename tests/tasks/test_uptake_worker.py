@@ -262,6 +262,9 @@ def test_a_worker_killed_mid_import_changes_nothing_and_the_redelivery_imports_o
         assert UptakeObservation.objects.filter(source=source).count() == 0
         killed_run = TaskRun.objects.get(celery_task_id=task_id)
         assert killed_run.outcome == Outcome.RUNNING
+        # Progress is visible while the transaction is still open (a second connection).
+        assert (killed_run.progress_done, killed_run.progress_total,
+                killed_run.progress_step) == (len(expected), len(expected), "Writing")
         slow.kill(signal.SIGKILL)
         assert slow.process.returncode == -signal.SIGKILL
 
