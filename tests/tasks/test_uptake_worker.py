@@ -14,6 +14,7 @@ process cannot open it (CI runs these on PostgreSQL through DATABASE_URL).
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
@@ -41,6 +42,21 @@ pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _sequences_follow_the_restored_rows(transactional_db):
+    """serialized_rollback re-inserts the demo with its primary keys but leaves PostgreSQL's
+    sequences where the flush put them, so the next insert would reuse id 1: move them on."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    if connection.vendor != "postgresql":
+        return
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def redis_client():
@@ -191,8 +207,6 @@ def uptake_csv(rows: int = 3000) -> tuple[bytes, set]:
                      .values_list("ods_code", flat=True))
     lines = ["period,ods_code,service_slug,metric,value,denominator"]
     expected = set()
-    import datetime
-
     i = 0
     for month in range(1, 13):
         for code in practices:
