@@ -46,7 +46,6 @@ an error.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 import hashlib
@@ -61,6 +60,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from services_catalogue.csv_text import CsvTextError, decode_csv_bytes
 from services_catalogue.models import Organisation, OrganisationKind
 
 from .models import (
@@ -86,7 +86,6 @@ LAST_LSOA11_NUMBER = 33768
 GEOGRAPHY_MISMATCH_SHARE = 0.005
 LSOA_CODE_RE = re.compile(r"^[EWSN]\d{8}$")
 NO_LSOA_RE = re.compile(r"^(NO\d{4}|UNKNOWN)$")
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def max_bytes() -> int:
@@ -184,47 +183,10 @@ class Table:
 
 def decode(data: bytes) -> tuple[str, str]:
     """(text, encoding name): UTF-8 (with or without a byte order mark) or Windows-1252."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ReferenceImportError([Problem(
-            "The file is UTF-16 text (Excel's \u201cUnicode text\u201d). "
-            "Save it as \u201cCSV UTF-8 (comma delimited)\u201d instead."
-        )])
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise ReferenceImportError([Problem(
-            "The file contains a NUL byte: it is not a CSV text file.",
-            line=data.count(b"\n", 0, nul) + 1,
-        )])
-    if data.startswith(codecs.BOM_UTF8):
-        body = data[len(codecs.BOM_UTF8):]
-        try:
-            text, encoding = body.decode("utf-8"), "UTF-8 with byte order mark"
-        except UnicodeDecodeError as error:
-            raise ReferenceImportError([Problem(
-                "The file starts as UTF-8 but is not valid UTF-8 "
-                f"(byte 0x{body[error.start]:02x}). Save it again as \u201cCSV UTF-8\u201d.",
-                line=body.count(b"\n", 0, error.start) + 1,
-            )]) from None
-    else:
-        try:
-            text, encoding = data.decode("utf-8"), "UTF-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("cp1252"), "Windows-1252"
-            except UnicodeDecodeError as error:
-                raise ReferenceImportError([Problem(
-                    "The file is neither UTF-8 nor Windows-1252 text "
-                    f"(byte 0x{data[error.start]:02x}). Save it as \u201cCSV UTF-8\u201d.",
-                    line=data.count(b"\n", 0, error.start) + 1,
-                )]) from None
-    control = CONTROL_CHARACTER.search(text)
-    if control:
-        raise ReferenceImportError([Problem(
-            f"The file contains a control character (U+{ord(control.group()):04X}): "
-            "it does not look like a CSV text file.",
-            line=text.count("\n", 0, control.start()) + 1,
-        )])
-    return text, encoding
+    try:
+        return decode_csv_bytes(data)
+    except CsvTextError as error:
+        raise ReferenceImportError([Problem(error.message, line=error.line)]) from None
 
 
 def _csv_table(text: str, encoding: str) -> Table:

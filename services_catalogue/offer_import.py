@@ -13,7 +13,6 @@ the admin upload both use this module; neither has logic of its own.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from wagtail.log_actions import LogContext, log
+
+from services_catalogue.csv_text import CsvTextError, decode_csv_bytes
 
 from .models import Capability, DigitalService, Offer, OfferImport, Organisation
 from .models.organisation import ODS_CODE_RE, normalise_ods_code
@@ -35,7 +36,6 @@ MAX_CELL_CHARS = 200
 COLUMNS = ("ods_code", "service_slug", "capability")
 REQUIRED = ("ods_code", "service_slug")
 # Unicode's "Cc" characters except tab, line feed and carriage return.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def max_bytes() -> int:
@@ -138,47 +138,10 @@ def decode(data: bytes) -> tuple[str, str]:
         )])
     if not data.strip():
         raise OfferImportError([Problem("The file is empty.")])
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise OfferImportError([Problem(
-            "The file is UTF-16 text (Excel's \u201cUnicode text\u201d). "
-            "Save it as \u201cCSV UTF-8 (comma delimited)\u201d instead."
-        )])
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise OfferImportError([Problem(
-            "The file contains a NUL byte: it is not a CSV text file.",
-            line=data.count(b"\n", 0, nul) + 1,
-        )])
-    if data.startswith(codecs.BOM_UTF8):
-        body = data[len(codecs.BOM_UTF8):]
-        try:
-            text, encoding = body.decode("utf-8"), "UTF-8 with byte order mark"
-        except UnicodeDecodeError as error:
-            raise OfferImportError([Problem(
-                "The file starts as UTF-8 but is not valid UTF-8 "
-                f"(byte 0x{body[error.start]:02x}). Save it again as \u201cCSV UTF-8\u201d.",
-                line=body.count(b"\n", 0, error.start) + 1,
-            )]) from None
-    else:
-        try:
-            text, encoding = data.decode("utf-8"), "UTF-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("cp1252"), "Windows-1252"
-            except UnicodeDecodeError as error:
-                raise OfferImportError([Problem(
-                    "The file is neither UTF-8 nor Windows-1252 text "
-                    f"(byte 0x{data[error.start]:02x}). Save it as \u201cCSV UTF-8\u201d.",
-                    line=data.count(b"\n", 0, error.start) + 1,
-                )]) from None
-    control = CONTROL_CHARACTER.search(text)
-    if control:
-        raise OfferImportError([Problem(
-            f"The file contains a control character (U+{ord(control.group()):04X}): "
-            "it does not look like a CSV text file.",
-            line=text.count("\n", 0, control.start()) + 1,
-        )])
-    return text, encoding
+    try:
+        return decode_csv_bytes(data)
+    except CsvTextError as error:
+        raise OfferImportError([Problem(error.message, line=error.line)]) from None
 
 
 def _header_name(cell: str) -> str:
