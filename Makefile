@@ -7,16 +7,23 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install chromium wrk bench lint check clean
+.PHONY: demo test install pdf-libs chromium wrk bench lint check clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | pdf-libs
 	@echo "==> Creating $(VENV) and installing the project with its test tools"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
+
+# WeasyPrint (the PDF evidence pack) needs Pango; skipped when ldconfig already lists it.
+pdf-libs:
+	@if ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libpango-1\.0\.so'; then \
+		echo "==> Installing Pango for WeasyPrint (PDF evidence pack)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	fi
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

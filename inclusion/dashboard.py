@@ -171,16 +171,29 @@ def _records(frame: pd.DataFrame) -> dict | None:
     return frame.iloc[0].to_dict() if len(frame) else None
 
 
-def build(service: str, metric: str, period, dimension: str) -> Dashboard:
+BUILD_STEPS = ("Reading the uptake figures", "Populations", "Rates and confidence intervals",
+               "Deprivation deciles", "Slope index of inequality", "Trend and funnel plot")
+
+
+def build(service: str, metric: str, period, dimension: str, progress=None) -> Dashboard:
+    """Every table of one dashboard. ``progress(done, total, step)`` hears of each step (the
+    Celery task shows it while a large ICS's figures are worked out)."""
+    def step(index: int) -> None:
+        if progress is not None:
+            progress(index, len(BUILD_STEPS), BUILD_STEPS[index])
+
+    step(0)
     title = DigitalService.objects.filter(slug=service).values_list("title", flat=True).first()
     board = Dashboard(service=service, service_title=title or service, metric=metric,
                       period=period, dimension=dimension)
     obs, board.source = observations(service, metric)
     if obs.empty:
         return board
+    step(1)
     practices = practice_table()
     population, board.basis = population_for(obs, practices, service)
     obs = obs.drop(columns="denominator")
+    step(2)
     rates = analysis.uptake_rates(obs, population)
     if rates.empty:
         return board
@@ -195,6 +208,7 @@ def build(service: str, metric: str, period, dimension: str) -> Dashboard:
 
     scores = practices[["practice", "imd_score"]].assign(
         population=practices["registered_patients"]).dropna(subset=["imd_score"])
+    step(3)
     practice_lsoa, lsoa_imd = frames.practice_lsoa_frame(), frames.lsoa_imd_frame()
     try:
         deciles = analysis.by_deprivation(obs, practice_lsoa, lsoa_imd, scores,
@@ -250,6 +264,7 @@ def build(service: str, metric: str, period, dimension: str) -> Dashboard:
                      "points": f"{100 * (least['rate'] - most['rate']):.1f}",
                      "ratio": least["rate"] / most["rate"] if most["rate"] else None}
 
+    step(4)
     sii = analysis.sii_by_period(month_deciles, reps=SII_REPS, seed=0)
     sii_cols = [("deciles_used", "Deciles used"), ("sii", "SII"), ("sii_lower", "SII 95% lower"),
                 ("sii_upper", "SII 95% upper"), ("rii", "RII"), ("rii_lower", "RII 95% lower"),
@@ -259,6 +274,7 @@ def build(service: str, metric: str, period, dimension: str) -> Dashboard:
     if len(sii) and np.isfinite(float(sii["sii"].iloc[0])):
         board.sii = sii.iloc[0].to_dict()
 
+    step(5)
     trend_rows = rates.loc[(rates["breakdown"] == "ics").to_numpy()].copy()
     trend_rows = trend_rows.sort_values("period")
     trend_rows["label"] = [month_label(p) for p in trend_rows["period"]]

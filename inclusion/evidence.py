@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from services_catalogue.offer_matrix import offer_matrix
 
-from . import dashboard
+from . import dashboard, results
 
 SELF_SERVICE = ("self-triage", "referral", "appointments", "prescriptions")
 RECORD_ACCESS = ("health-record", "test-results", "correspondence", "care-plans")
@@ -79,11 +79,22 @@ def _pathways(key, title, matrix, slugs, today) -> Section:
 
 
 def _latest_rate(service: str, metric: str):
-    board = dashboard.build(service, metric, None, "practice")
+    board = results.board(service, metric, None, "practice")
     return board if not board.empty else None
 
 
-def sections() -> tuple[list[Section], set[str]]:
+STEPS = ("Offer coverage", "NHS App registrations", "NHS App logins", "NHS login accounts",
+         "Inclusion gaps", "Inclusion gaps 12 months earlier")
+
+
+def sections(progress=None) -> tuple[list[Section], set[str]]:
+    """The evidence, section by section. Each dashboard it reads comes from (and goes to)
+    the results cache, so the evidence pack and the dashboard share their work."""
+    def step(index: int) -> None:
+        if progress is not None:
+            progress(index, len(STEPS), STEPS[index])
+
+    step(0)
     today = timezone.localdate()
     matrix = offer_matrix()
     out = []
@@ -97,9 +108,11 @@ def sections() -> tuple[list[Section], set[str]]:
     ))
 
     findings, sources, app_rate = [], [], None
-    for service, metric, label in (("nhs-app", "registrations", "NHS App registrations"),
-                                   ("nhs-app", "logins", "NHS App users logging in that month"),
-                                   ("nhs-login", "registrations", "NHS login accounts")):
+    for index, (service, metric, label) in enumerate((
+            ("nhs-app", "registrations", "NHS App registrations"),
+            ("nhs-app", "logins", "NHS App users logging in that month"),
+            ("nhs-login", "registrations", "NHS login accounts")), start=1):
+        step(index)
         board = _latest_rate(service, metric)
         if board is None or not board.ics:
             findings.append(f"{label}: no figures.")
@@ -117,6 +130,7 @@ def sections() -> tuple[list[Section], set[str]]:
     out.append(_pathways("self_service", "Self-service pathways", matrix, SELF_SERVICE, today))
     out.append(_pathways("records", "Record access", matrix, RECORD_ACCESS, today))
 
+    step(4)
     board = _latest_rate("nhs-app", "registrations")
     if board is None or not board.sii:
         out.append(Section("gaps", "Inclusion gaps and trend", "grey",
@@ -127,7 +141,8 @@ def sections() -> tuple[list[Section], set[str]]:
         periods = dashboard.choices()["periods"]
         earlier_period = next((p for p in periods if (board.period.year - p.year) * 12
                                + board.period.month - p.month == 12), None)
-        earlier = (dashboard.build("nhs-app", "registrations", earlier_period, "practice")
+        step(5)
+        earlier = (results.board("nhs-app", "registrations", earlier_period, "practice")
                    if earlier_period else None)
         earlier_sii = 100 * earlier.sii["sii"] if earlier and earlier.sii else None
         narrowing = earlier_sii is not None and sii < earlier_sii

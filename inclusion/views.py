@@ -15,7 +15,10 @@ import io
 import math
 
 from django import forms
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 from openpyxl import Workbook
@@ -25,8 +28,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from portal.models import SiteSettings
 from services_catalogue.offer_matrix import FORMULA_START, neutralise
+from tasks.models import TaskRun
 
-from . import analysis, charts, dashboard
+from . import analysis, charts, dashboard, results
 
 GROUP = "Inclusion leads"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -212,6 +216,30 @@ def _summary_groups(board, rows) -> str:
             "The table beside the chart gives every figure.")
 
 
+def render_calculating(view, request, status: results.Status):
+    """The page shown while a result is worked out on a worker (or after that failed)."""
+    context = InclusionLeadView.get_context_data(view, run=status.run, failed=status.failed)
+    context["status_url"] = reverse("inclusion_run_status", args=[status.run.pk])
+    return TemplateResponse(request, "inclusion/admin/calculating.html", context,
+                            status=500 if status.failed else 202)
+
+
+def retry_and_redirect(request, kind: str, params: dict):
+    results.request(kind, params, retry=True)
+    return redirect(request.get_full_path())
+
+
+def run_status(request, pk: int):
+    """Progress of an inclusion computation, as JSON, for the calculating page's script."""
+    if not is_inclusion_lead(request.user):
+        return permission_denied(request)
+    run = get_object_or_404(TaskRun, pk=pk, task_name=results.TASK_NAME)
+    return JsonResponse({"outcome": run.outcome, "done": run.progress_done,
+                         "total": run.progress_total, "step": run.progress_step,
+                         "label": run.progress_label, "percent": run.progress_percent},
+                        headers={"Cache-Control": "no-store"})
+
+
 class DashboardView(InclusionLeadView):
     template_name = "inclusion/admin/dashboard.html"
     page_title = "Inclusion dashboard"
@@ -223,8 +251,10 @@ class DashboardView(InclusionLeadView):
         values = form.chosen()
         board = None
         if values["service"] and values["metric"]:
-            board = dashboard.build(values["service"], values["metric"],
-                                    parse_period(values["period"]), values["dimension"])
+            status = results.request("dashboard", self.params(values))
+            if not status.ready:
+                return render_calculating(self, request, status)
+            board = status.result
         fmt = request.GET.get("format", "")
         if fmt in ("csv", "xlsx"):
             name = request.GET.get("table", "")
@@ -243,6 +273,16 @@ class DashboardView(InclusionLeadView):
             return response
         context = self.get_context_data(form=form, board=board, values=values, **kwargs)
         return self.render_to_response(context)
+
+    @staticmethod
+    def params(values: dict) -> dict:
+        return results.dashboard_params(values["service"], values["metric"],
+                                        parse_period(values["period"]), values["dimension"])
+
+    def post(self, request, *args, **kwargs):
+        """"Try again" after a failed computation."""
+        return retry_and_redirect(request, "dashboard", self.params(DashboardForm(
+            request.GET, options=dashboard.choices()).chosen()))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -297,13 +337,43 @@ class EvidenceView(InclusionLeadView):
     template_name = "inclusion/admin/evidence.html"
     page_title = "Empower citizens: evidence"
 
-    def get_context_data(self, **kwargs):
-        from . import evidence
+    def get(self, request, *args, **kwargs):
+        status = results.request("evidence", {})
+        if not status.ready:
+            return render_calculating(self, request, status)
+        return self.render_to_response(self.get_context_data(evidence=status.result, **kwargs))
 
+    def post(self, request, *args, **kwargs):
+        """"Try again" after a failed computation."""
+        return retry_and_redirect(request, "evidence", {})
+
+    def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        sections, sources = evidence.sections()
+        sections, sources = kwargs["evidence"]
         context["sections"] = sections
         context["generated"] = timezone.now()
         warn = any(demo_warning_needed(source) for source in sources) or demo_warning_needed()
         context["demo_warning"] = DEMO_WARNING if warn else ""
         return context
+
+
+class EvidencePDFView(InclusionLeadView):
+    """The *Empower citizens* evidence pack as a PDF download (``inclusion.evidence_pdf``),
+    worked out on a worker and kept until new data arrives, like the page."""
+
+    page_title = "Empower citizens: evidence (PDF)"
+
+    def get(self, request, *args, **kwargs):
+        from . import evidence_pdf
+
+        status = results.request("evidence_pdf", {})
+        if not status.ready:
+            return render_calculating(self, request, status)
+        response = HttpResponse(status.result, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{evidence_pdf.filename()}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def post(self, request, *args, **kwargs):
+        """"Try again" after a failed computation."""
+        return retry_and_redirect(request, "evidence_pdf", {})

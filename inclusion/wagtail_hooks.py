@@ -2,7 +2,13 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from .views import DashboardView, EvidenceView, is_inclusion_lead
+from .views import (
+    DashboardView,
+    EvidencePDFView,
+    EvidenceView,
+    is_inclusion_lead,
+    run_status,
+)
 
 
 class InclusionMenuItem(MenuItem):
@@ -14,7 +20,9 @@ class InclusionMenuItem(MenuItem):
 def register_inclusion_admin_urls():
     return [
         path("inclusion/", DashboardView.as_view(), name="inclusion_dashboard"),
+        path("inclusion/runs/<int:pk>/", run_status, name="inclusion_run_status"),
         path("inclusion/evidence/", EvidenceView.as_view(), name="inclusion_evidence"),
+        path("inclusion/evidence/pdf/", EvidencePDFView.as_view(), name="inclusion_evidence_pdf"),
     ]
 
 

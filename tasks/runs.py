@@ -138,6 +138,18 @@ def start_run(task_name: str, *, target: object = "", celery_task_id: str = "",
     return RunRecorder(run)
 
 
+def resume_run(run_id: int, *, celery_task_id: str = "") -> RunRecorder | None:
+    """The recorder of a run created before its task was queued (so the page that queued it
+    can show its progress at once); None if that run no longer exists."""
+    run = TaskRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return None
+    if celery_task_id and run.celery_task_id != celery_task_id:
+        run.celery_task_id = celery_task_id
+        run.save(update_fields=["celery_task_id"])
+    return RunRecorder(run)
+
+
 @contextmanager
 def record_run(task_name: str, *, target: object = "", celery_task_id: str = "",
                attempt: int = 1):

@@ -46,6 +46,7 @@ idempotent: it does nothing when the demo source already has observations.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
 import random
 
@@ -53,7 +54,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from services_catalogue.models import DigitalService, Offer, Organisation
-from services_catalogue.models.uptake import UptakeObservation, UptakeSource
+from services_catalogue.models.uptake import UptakeFile, UptakeObservation, UptakeSource
 
 SOURCE_NAME = "Demonstration data (synthetic)"
 SEED = 20250601
@@ -153,5 +154,14 @@ def load_demo_uptake(today: datetime.date | None = None) -> int:
                                     * (imd - mean_imd) / 10 + effects[practice.pk] / 2)
                     add(service, practice, period, "logins", round(value * active),
                         denominator)
+    # provenance, as every import records it (and the inclusion results' data version moves on)
+    digest = hashlib.sha256(repr([(o.service_id, o.organisation_id, o.period, o.metric, o.value,
+                                   o.denominator) for o in rows]).encode()).hexdigest()
+    file = UptakeFile.objects.create(
+        source=source, sha256=digest, url="Synthetic model: portal/demo/uptake.py",
+        fetched_at=now, rows=len(rows), inserted=len(rows),
+        periods=[p.isoformat() for p in periods])
+    for row in rows:
+        row.file = file
     UptakeObservation.objects.bulk_create(rows, batch_size=2000)
     return len(rows)

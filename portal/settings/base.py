@@ -164,7 +164,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
-CELERY_IMPORTS = ["tasks.publishing", "tasks.uptake", "tasks.audits"]
+CELERY_IMPORTS = ["tasks.publishing", "tasks.uptake", "tasks.audits", "tasks.inclusion"]
 # Redis redelivers a message not acknowledged within visibility_timeout (acks_late: a
 # task whose worker died). It must exceed the longest task plus its retry countdown.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

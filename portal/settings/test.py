@@ -19,4 +19,8 @@ if os.environ.get("DFD_TEST_LOOPBACK_ONLY"):
     # Worker subprocesses of tests: every fetch goes through a transport that refuses
     # anything outside 127.0.0.0/8, whatever the guard decides.
     FETCH_TRANSPORT = "tests.tasks.loopback.LoopbackOnlyTransport"
+if os.environ.get("DFD_TEST_CACHE_URL"):
+    # Worker subprocesses of tests that share results through the cache with the test.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["DFD_TEST_CACHE_URL"]}}
 ALLOWED_HOSTS = ["*"]
