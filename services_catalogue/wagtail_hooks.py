@@ -284,7 +284,7 @@ class UptakeSourceViewSet(SnippetViewSet):
     icon = "download"
     menu_label = "Uptake sources"
     list_display = [
-        TitleColumn("name", label="Name"),
+        "name",  # Wagtail's title column: the edit link and the row's buttons
         Column("format", label="Format", accessor="get_format_display"),
         Column("schedule", label="Schedule", accessor="get_schedule_display"),
         BooleanColumn("active"),

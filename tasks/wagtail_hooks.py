@@ -1,6 +1,9 @@
 """Background task runs in the Wagtail admin: a read-only list with progress and outcome."""
 
+from django.urls import path, reverse
+from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -80,3 +83,26 @@ class TaskRunViewSet(SnippetViewSet):
 
 
 register_snippet(TaskRunViewSet)
+
+
+# -- "Run now" (tasks/admin_views.py) ------------------------------------------------------
+@hooks.register("register_admin_urls")
+def register_run_now_urls():
+    from .admin_views import AuditServiceNowView, CollectSourceNowView
+
+    return [
+        path("tasks/uptake-sources/<int:pk>/collect/", CollectSourceNowView.as_view(),
+             name="collect_uptake_source_now"),
+        path("tasks/services/<int:pk>/audit/", AuditServiceNowView.as_view(),
+             name="audit_service_now"),
+    ]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def collect_now_button(snippet, user, next_url=None):
+    from services_catalogue.models import UptakeSource
+
+    if isinstance(snippet, UptakeSource) and user.has_perm(
+            "services_catalogue.change_uptakesource"):
+        yield Button("Collect now", reverse("collect_uptake_source_now", args=[snippet.pk]),
+                     icon_name="download", priority=15)

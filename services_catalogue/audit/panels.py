@@ -35,6 +35,7 @@ class AccessibilityAuditPanel(Panel):
             latest = reports.latest_audit(self.instance) if history else None
             parts = ((latest.statement_checks or {}).get("parts") or {}) if latest else {}
             context.update(
+                service=self.instance,
                 latest=latest,
                 statement_parts=[
                     (label, bool(parts.get(part))) for part, label in PART_LABELS.items()
