@@ -39,7 +39,41 @@ DIMENSIONS = [
 ]
 
 TITLES = {"practice": "GP practice", "pcn": "primary care network", "place": "place",
-          "imd_quintile": "IMD quintile", "imd_decile": "IMD decile"}
+          "imd_quintile": "IMD quintile", "imd_decile": "IMD decile", "age_band": "age band"}
+AGE_BAND = ("age_band", "Age band (registered patients by age)")
+BREAKDOWN_PREFIX = "lsoa:"
+COMMUNITY_METHOD = {
+    "age_band": "Age bands: each practice's uptake is shared across its registered patients' "
+                "age bands in proportion to their numbers (ecological): it shows how practices "
+                "with older or younger lists differ, not how age groups at the same practice "
+                "differ. Denominators are the registered patients in the band.",
+    "lsoa": "LSOA breakdown: each practice's uptake and population are shared across the LSOAs "
+            "where its patients live, and each LSOA's across the breakdown's categories in "
+            "proportion to its residents (ecological): it shows whether practices serving more "
+            "of a community have lower uptake, not individual-level differences.",
+}
+
+
+def dimensions() -> list[tuple[str, str]]:
+    """What the dashboard can compare by: the fixed dimensions, age bands when registered
+    patients by age are loaded, and each LSOA breakdown when patients by LSOA are loaded."""
+    from .models import LSOABreakdown, PracticeLSOAPopulation
+
+    out = list(DIMENSIONS)
+    if PracticeAgePopulation.objects.exists():
+        out.append(AGE_BAND)
+    if PracticeLSOAPopulation.objects.exists():
+        datasets = LSOABreakdown.objects.values_list("dataset", flat=True).order_by(
+            "dataset").distinct()
+        out.extend((f"{BREAKDOWN_PREFIX}{name}", f"{name} (LSOA breakdown)")
+                   for name in datasets)
+    return out
+
+
+def dimension_title(dimension: str) -> str:
+    if dimension.startswith(BREAKDOWN_PREFIX):
+        return dimension[len(BREAKDOWN_PREFIX):]
+    return TITLES[dimension]
 
 METHOD_TEXT = {
     "lsoa": "by the LSOAs where each practice's patients live (registered patients by LSOA, "
@@ -70,6 +104,7 @@ def choices() -> dict:
         "services": sorted(services.items(), key=lambda item: (item[0] != "nhs-app", item[1])),
         "metrics": sorted(metrics, key=lambda m: (m != "registrations", m)),
         "periods": periods,
+        "dimensions": dimensions(),
     }
 
 
@@ -120,7 +155,7 @@ def population_for(obs: pd.DataFrame, practices: pd.DataFrame, service: str) -> 
     if given.notna().any():
         if "synthetic" in str(obs["source"].iloc[0]).lower() and service in THIRTEEN_PLUS:
             basis = ("the denominators given by the source: for the demonstration data, "
-                     "patients aged 13+ approximated as 85% of the list size")
+                     "patients aged 13+ from its synthetic registered population by age")
         elif "synthetic" in str(obs["source"].iloc[0]).lower():
             basis = "the denominators given by the source: for the demonstration data, the list size"
         else:
@@ -160,11 +195,47 @@ class Dashboard:
     outliers: list[str] = field(default_factory=list)
     empty: bool = True
     age_data: bool = False
+    community_method: str = ""
     notes: list[str] = field(default_factory=list)
 
 
 RATE_COLUMNS = [("numerator", "Numerator"), ("denominator", "Denominator"),
                 ("rate", "Rate"), ("lower", "95% CI lower"), ("upper", "95% CI upper")]
+
+
+def community_groups(board: Dashboard, obs: pd.DataFrame, population: pd.DataFrame,
+                     service: str, dimension: str, period) -> pd.DataFrame:
+    """Rates by age band or by an LSOA breakdown's categories in one month (ecological; the
+    method is added to the board's notes). Empty, with a note, when the data is missing."""
+    month = obs.loc[(obs["period"] == period).to_numpy()]
+    empty = pd.DataFrame(columns=["group", "label", "numerator", "denominator", "rate",
+                                  "lower", "upper"])
+    if dimension == "age_band":
+        ages = frames.practice_age_frame()
+        if ages.empty:
+            board.notes.append("No registered patients by age are loaded.")
+            return empty
+        frame = analysis.by_age_band(month, ages,
+                                     min_age=13 if service in THIRTEEN_PLUS else None)
+        board.community_method = COMMUNITY_METHOD["age_band"] + (
+            f" Registered patients by age as at {ages.attrs.get('extract_date')}.")
+    else:
+        dataset = dimension[len(BREAKDOWN_PREFIX):]
+        breakdown = frames.breakdown_frame(dataset)
+        practice_lsoa = frames.practice_lsoa_frame()
+        if breakdown.empty or practice_lsoa.empty:
+            board.notes.append(f"No LSOA breakdown called {dataset!r}, or no patients by LSOA.")
+            return empty
+        try:
+            frame = analysis.by_breakdown(month, practice_lsoa, breakdown,
+                                          population=population, dataset=dataset)
+        except (analysis.LSOAGeographyError, ValueError) as error:
+            board.notes.append(f"The {dataset} breakdown could not be used: {error}")
+            return empty
+        board.community_method = COMMUNITY_METHOD["lsoa"]
+    frame = frame.loc[(frame["period"] == period).to_numpy()].copy()
+    frame["label"] = frame["group"].astype(str)
+    return frame
 
 
 def _records(frame: pd.DataFrame) -> dict | None:
@@ -227,6 +298,8 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
     if dimension in ("imd_quintile", "imd_decile"):
         groups = month_deciles.loc[(month_deciles["breakdown"] == dimension).to_numpy()].copy()
         groups["label"] = groups["group"].astype(int).astype(str)
+    elif dimension == "age_band" or dimension.startswith(BREAKDOWN_PREFIX):
+        groups = community_groups(board, obs, population, service, dimension, period)
     else:
         groups = month_rates.loc[(month_rates["breakdown"] == dimension).to_numpy()].copy()
         if dimension == "practice":
@@ -234,11 +307,11 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
         else:
             groups["label"] = groups["group"].astype(str)
     groups = groups.loc[groups["denominator"].to_numpy(dtype=float) > 0]
-    if dimension not in ("imd_quintile", "imd_decile"):
+    if dimension not in ("imd_quintile", "imd_decile", "age_band"):
         groups = groups.sort_values("rate", ascending=False)
-    label = dict(DIMENSIONS)[dimension]
+    label = dict(dimensions()).get(dimension, dimension_title(dimension))
     board.tables["groups"] = Table(
-        "groups", f"Rate by {TITLES[dimension]}",
+        "groups", f"Rate by {dimension_title(dimension)}",
         groups.reset_index(drop=True), [("label", label.split(" (")[0]), *RATE_COLUMNS],
     )
 
@@ -296,4 +369,45 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
          ("upper_95", "95% upper limit"), ("lower_99_8", "99.8% lower limit"),
          ("upper_99_8", "99.8% upper limit"), ("z", "z"), ("outlier", "Outlier")],
     )
+    board.tables["lowest"] = Table(
+        "lowest", "Practices furthest below the ICS rate, with their offer gaps and local help",
+        lowest_with_catalogue(fun), LOWEST_COLUMNS)
     return board
+
+
+LOWEST_COLUMNS = [("label", "Practice"), ("place", "Place"), ("numerator", "Numerator"),
+                  ("denominator", "Denominator"), ("rate", "Rate"), ("p0", "ICS rate"),
+                  ("z", "z"), ("missing", "Consistent offer not delivered"),
+                  ("support", "Digital inclusion support in its place")]
+
+
+def lowest_with_catalogue(funnel_frame: pd.DataFrame, top_n: int = 10) -> pd.DataFrame:
+    """The practices whose uptake is furthest below what the ICS rate predicts for their size
+    (lowest z, below zero only), each linked to the catalogue: the parts of the consistent
+    offer it does not deliver, and the inclusion support services in its place. A gap is
+    something to act on: this says where to start."""
+    from services_catalogue.models import InclusionSupport
+    from services_catalogue.offer_matrix import offer_matrix
+
+    if funnel_frame.empty:
+        return pd.DataFrame(columns=[c for c, _ in LOWEST_COLUMNS])
+    lowest = analysis.lowest_relative(funnel_frame, top_n=top_n)
+    lowest = lowest.loc[lowest["z"].to_numpy(dtype=float) < 0].copy()
+    codes = set(lowest["group"].astype(str))
+    matrix = offer_matrix({"kind": OrganisationKind.GP_PRACTICE, "ods_codes": codes})
+    missing, places = {}, {}
+    for row in matrix.rows:
+        org = row.organisation
+        places[org.ods_code] = org.place
+        missing[org.ods_code] = "; ".join(cell.capability.name for cell in row.cells
+                                          if not cell.offered) or "Nothing: all delivered"
+    support = {}
+    for item in InclusionSupport.objects.filter(active=True, place__in=set(places.values())
+                                                ).order_by("name"):
+        support.setdefault(item.place, []).append(item.name)
+    codes_column = lowest["group"].astype(str)
+    lowest["place"] = codes_column.map(places).fillna("")
+    lowest["missing"] = codes_column.map(missing).fillna("")
+    lowest["support"] = lowest["place"].map(
+        lambda place: "; ".join(support.get(place, [])) or "None listed")
+    return lowest.reset_index(drop=True)

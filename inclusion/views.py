@@ -54,8 +54,7 @@ class DashboardForm(forms.Form):
     service = forms.ChoiceField(label="Service", required=False)
     metric = forms.ChoiceField(label="Measure", required=False)
     period = forms.ChoiceField(label="Month", required=False)
-    dimension = forms.ChoiceField(label="Compare by", choices=dashboard.DIMENSIONS,
-                                  required=False)
+    dimension = forms.ChoiceField(label="Compare by", required=False)
 
     def __init__(self, *args, options: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +62,7 @@ class DashboardForm(forms.Form):
         self.fields["metric"].choices = [(m, m.replace("_", " ")) for m in options["metrics"]]
         self.fields["period"].choices = [(p.strftime("%Y-%m"), dashboard.month_label(p))
                                          for p in options["periods"]]
+        self.fields["dimension"].choices = options.get("dimensions") or dashboard.DIMENSIONS
 
     def defaults(self) -> dict:
         return {name: (field.choices[0][0] if field.choices else "")

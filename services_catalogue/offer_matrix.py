@@ -68,6 +68,8 @@ def organisations_for(filters: dict):
         queryset = queryset.filter(kind=filters["kind"])
     if filters.get("place"):
         queryset = queryset.filter(place=filters["place"])
+    if filters.get("ods_codes") is not None:
+        queryset = queryset.filter(ods_code__in=filters["ods_codes"])
     if filters.get("pcn"):
         queryset = queryset.filter(
             Q(parent__ods_code=filters["pcn"], parent__kind=OrganisationKind.PCN)

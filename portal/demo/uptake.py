@@ -22,18 +22,30 @@ population using a service is logistic in time, deprivation and a practice effec
 * ``u_i`` is a practice-level random effect (``random.Random(SEED)``), the same for every
   metric of a practice, so some practices do better or worse than their deprivation says.
 
-**Age is not modelled**: the demo has no registered-population-by-age data, so the model is
-practice-level only (deprivation and a practice effect), and age bands cannot be compared.
+                  + log(AGE_ODDS) * (old_i - mean old) / 0.10
+
+* ``old_i`` is the share of the practice's patients aged 65+ in its *synthetic* registered
+  population by age (below); uptake odds fall by ``AGE_ODDS`` (0.75) for every 10 points
+  more of the list aged 65+, so the dashboard's age-band comparison shows a gradient. That
+  comparison is ecological (practices with older lists against younger ones), which is all
+  the model puts in.
+
+Registered patients by age (``PracticeAgePopulation``, *synthetic*): the demo practices'
+real list sizes split into five-year bands (0-4 ... 90+) by an England-like age profile
+tilted so that each practice's share aged 65+ is drawn from Normal(0.25, 0.05), clipped to
+0.10-0.45 (Northumberland's population is older than England's: about a quarter is 65+,
+ONS mid-year estimates). Recorded as a ``ReferenceImport`` named after this module, and its
+registered-population-by-age rows are what the 13+ denominators are computed from.
 
 Metrics (``UptakeObservation`` rows; ``denominator`` = the population the value is out of):
 
 * ``nhs-app`` ``registrations`` -- cumulative registered users: ``p_end`` 0.48, growth 1.9
-  (about 35-60% of patients aged 13+ in the last month, by deprivation).  Denominator:
-  patients aged 13+, *approximated as 85% of the practice list size* (no age data);
+  (about 35-60% of patients aged 13+ in the last month, by deprivation and age).
+  Denominator: patients aged 13+ from the synthetic registered population by age;
 * ``nhs-app`` ``logins`` -- people logging in that month: registrations x a monthly
   active share (about 45%, lower in more deprived practices); same denominator;
 * ``nhs-login`` ``registrations`` -- cumulative NHS login accounts: ``p_end`` 0.58, growth
-  1.7; same denominator (13+ approximated as 85% of the list);
+  1.7; same denominator;
 * ``gp-online-consultation`` ``transactions`` -- online consultations submitted that month,
   out of the list size (about 2-5% of patients a month), only at practices that offer it;
 * ``home-blood-pressure-monitoring`` ``active_users`` -- patients sending readings that
@@ -61,7 +73,13 @@ SEED = 20250601
 MONTHS = 24
 DEPRIVATION_ODDS = 0.7  # odds ratio per 10 IMD points more deprived
 PRACTICE_SD = 0.15  # sd of the practice effect on the logit scale
-ELIGIBLE_13_PLUS = 0.85  # share of the list aged 13+, as no age data is loaded
+AGE_ODDS = 0.75  # odds ratio per 10 points more of the list aged 65+
+OLD_SHARE_MEAN, OLD_SHARE_SD = 0.25, 0.05
+# An England-like share of the list in each five-year band (0-4 ... 85-89, then 90+);
+# the 65+ part and the under-65 part are each rescaled to the practice's own split.
+AGE_BANDS = [(a, a + 4) for a in range(0, 90, 5)] + [(90, None)]
+AGE_PROFILE = [5.6, 6.0, 5.9, 5.4, 6.0, 6.8, 7.0, 6.8, 6.4, 6.5, 6.9, 6.7, 5.9, 5.1, 5.2,
+               3.8, 2.6, 1.5, 0.9]
 
 # (service slug, metric, share at mean IMD in the last month, odds growth over the 24
 #  months, denominator basis, only where offered)
@@ -98,6 +116,57 @@ def demo_periods(today: datetime.date | None = None) -> list[datetime.date]:
     return periods[::-1]
 
 
+_AGES: dict[int, list[int]] = {}
+
+
+def _band_counts(listed: int, old: float) -> list[int]:
+    """The list split into AGE_BANDS with the share `old` aged 65+, summing to `listed`."""
+    young_total = sum(AGE_PROFILE[:13])
+    old_total = sum(AGE_PROFILE[13:])
+    shares = ([(1 - old) * w / young_total for w in AGE_PROFILE[:13]]
+              + [old * w / old_total for w in AGE_PROFILE[13:]])
+    counts = [int(listed * share) for share in shares]
+    rest = listed - sum(counts)  # largest remainders get the last patients
+    order = sorted(range(len(shares)), key=lambda i: listed * shares[i] - counts[i],
+                   reverse=True)
+    for i in order[:rest]:
+        counts[i] += 1
+    return counts
+
+
+def _aged_13_plus(counts: list[int]) -> int:
+    """Patients aged 13+: the bands from 15 up and two fifths of the 10-14 band."""
+    return sum(counts[3:]) + round(counts[2] * 2 / 5)
+
+
+def load_demo_ages(practices, extract_month: datetime.date, rng: random.Random) -> dict:
+    """Synthetic registered patients by age for the demo practices (see the docstring);
+    returns each practice's share aged 65+. Keeps any real age data already loaded."""
+    from inclusion.models import PracticeAgePopulation, ReferenceImport
+
+    shares = {p.pk: min(0.45, max(0.10, rng.gauss(OLD_SHARE_MEAN, OLD_SHARE_SD)))
+              for p in practices}
+    _AGES.clear()
+    for practice in practices:
+        _AGES[practice.pk] = _band_counts(int(practice.registered_patients), shares[practice.pk])
+    if PracticeAgePopulation.objects.exists():
+        return shares
+    PracticeAgePopulation.objects.bulk_create([
+        PracticeAgePopulation(
+            practice=practice, age_band=f"{low}-{high}" if high is not None else f"{low}+",
+            age_from=low, age_to=high, sex="all", patients=count, extract_date=extract_month)
+        for practice in practices
+        for (low, high), count in zip(AGE_BANDS, _AGES[practice.pk], strict=True)
+    ])
+    ReferenceImport.objects.create(
+        kind="practice_age", file_name="Synthetic model: portal/demo/uptake.py",
+        sha256=hashlib.sha256(repr(sorted(_AGES.items())).encode()).hexdigest(),
+        rows=len(practices) * len(AGE_BANDS), imported=len(practices) * len(AGE_BANDS),
+        version=extract_month.isoformat(),
+        notes="Demonstration data (synthetic): made-up age profiles for the demo practices.")
+    return shares
+
+
 def demo_source() -> UptakeSource:
     source, _ = UptakeSource.objects.get_or_create(name=SOURCE_NAME)
     return source
@@ -125,6 +194,9 @@ def load_demo_uptake(today: datetime.date | None = None) -> int:
     effects = {p.pk: rng.gauss(0.0, PRACTICE_SD) for p in practices}
     periods = demo_periods(today)
     now = timezone.now()
+    old_share = load_demo_ages(practices, periods[-1], rng)
+    mean_old = sum(old_share.values()) / len(old_share)
+    eligible_13 = {pk: _aged_13_plus(ages) for pk, ages in _AGES.items()}
     rows = []
 
     def add(service, practice, period, metric, value, denominator):
@@ -136,9 +208,10 @@ def load_demo_uptake(today: datetime.date | None = None) -> int:
 
     for practice in practices:
         imd = practice.imd_score if practice.imd_score is not None else mean_imd
-        deprivation = math.log(DEPRIVATION_ODDS) * (imd - mean_imd) / 10
+        deprivation = (math.log(DEPRIVATION_ODDS) * (imd - mean_imd) / 10
+                       + math.log(AGE_ODDS) * (old_share[practice.pk] - mean_old) / 0.10)
         listed = int(practice.registered_patients)
-        eligible = round(listed * ELIGIBLE_13_PLUS)
+        eligible = eligible_13[practice.pk]
         for slug, metric, p_end, growth, basis, only_offered in SERIES:
             service = services.get(slug)
             if service is None or (only_offered and (practice.pk, slug) not in offered):

@@ -16,7 +16,7 @@ from portal.demo.uptake import demo_periods
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/inclusion/"
-TABLES = ("groups", "ics", "gap", "sii", "trend", "funnel")
+TABLES = ("groups", "ics", "gap", "sii", "trend", "funnel", "lowest")
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_inclusion_lead_sees_every_table(lead):
     assert page.select_one(".inclusion-demo-warning").get_text(strip=True)
     method = page.select_one("#method").get_text(" ", strip=True)
     assert "practice_score" in method and "IMD 2019 score" in method
-    assert "85% of the list size" in method and "age band" in method
+    assert "synthetic registered population by age" in method and "Age band" in method
     assert "ecological" in method
 
 
@@ -71,7 +71,7 @@ def test_deprivation_dimension_and_headlines(lead):
         "IMD 2019 score" in page.select_one("#method").get_text(" ")
 
 
-@pytest.mark.parametrize("dimension", [d for d, _ in DIMENSIONS])
+@pytest.mark.parametrize("dimension", [d for d, _ in DIMENSIONS] + ["age_band"])
 def test_every_dimension_renders(lead, dimension):
     response = lead.get(URL, {"service": "nhs-login", "metric": "registrations",
                               "dimension": dimension})
@@ -228,3 +228,87 @@ def test_evidence_page_refused_for_a_comms_editor(client, member, demo):
     response = client.get(EVIDENCE)
     assert response.status_code in (302, 403)
     assert b"evidence-section" not in response.content
+
+
+def _wilson(x, n, z=1.959963984540054):
+    """Wilson score limits computed here, independently of inclusion.stats."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_age_bands_share_each_practice_uptake_by_its_patients_ages(lead, demo):
+    """Ecological apportionment, recomputed by hand from the database for one month."""
+    from inclusion.models import PracticeAgePopulation
+    from services_catalogue.models import UptakeObservation
+
+    period = demo_periods()[-1]
+    page = soup(lead.get(URL, {"service": "nhs-app", "metric": "registrations",
+                               "period": period.strftime("%Y-%m"), "dimension": "age_band"}))
+    assert "ecological" in page.select_one("#community-method").get_text()
+    shown = {}
+    for row in page.select("#table-groups tbody tr"):
+        cells = [c.get_text(strip=True) for c in row.select("th, td")]
+        shown[cells[0]] = cells
+    ages = {}
+    for band in PracticeAgePopulation.objects.values("practice__ods_code", "age_band",
+                                                     "age_from", "age_to", "patients"):
+        ages.setdefault(band["practice__ods_code"], []).append(band)
+    numerators, denominators = {}, {}
+    for obs in UptakeObservation.objects.filter(service__slug="nhs-app", metric="registrations",
+                                                period=period).values(
+            "organisation__ods_code", "value"):
+        bands = ages[obs["organisation__ods_code"]]
+        # patients aged 13+ in each band (10-14 counts two fifths)
+        eligible = {}
+        for b in bands:
+            top = b["age_to"] if b["age_to"] is not None else b["age_from"]
+            if top < 13:
+                continue
+            share = 1.0 if b["age_from"] >= 13 else (top - 13 + 1) / (top - b["age_from"] + 1)
+            eligible[b["age_band"]] = b["patients"] * share
+        total = sum(eligible.values())
+        for band, count in eligible.items():
+            numerators[band] = numerators.get(band, 0) + obs["value"] * count / total
+            denominators[band] = denominators.get(band, 0) + count
+    assert set(shown) == set(numerators)
+    for band in ("15-19", "70-74", "90+"):
+        rate = numerators[band] / denominators[band]
+        lower, upper = _wilson(numerators[band], denominators[band])
+        assert shown[band][3] == f"{100 * rate:.1f}%"
+        assert shown[band][4] == f"{100 * lower:.1f}%" and shown[band][5] == f"{100 * upper:.1f}%"
+    # the demo's older practices take the app up less
+    assert numerators["80-84"] / denominators["80-84"] < numerators["30-34"] / \
+        denominators["30-34"]
+
+
+def test_the_practices_furthest_below_expectation_are_linked_to_the_catalogue(lead, demo):
+    from services_catalogue.models import InclusionSupport, Organisation
+    from services_catalogue.practices import practice_offer
+
+    page = soup(lead.get(URL, {"service": "nhs-app", "metric": "registrations",
+                               "dimension": "practice"}))
+    rows = page.select("#table-lowest tbody tr")
+    assert 0 < len(rows) <= 10
+    funnel_z = {}
+    for row in page.select("#table-funnel tbody tr"):
+        cells = [c.get_text(strip=True) for c in row.select("th, td")]
+        funnel_z[cells[0]] = float(cells[9])
+    zs = []
+    for row in rows:
+        cells = [c.get_text(strip=True) for c in row.select("th, td")]
+        label, place, z, missing, support = cells[0], cells[1], float(cells[6]), cells[7], cells[8]
+        assert z < 0 and z == funnel_z[label]
+        zs.append(z)
+        code = label.rsplit("(", 1)[1].rstrip(")")
+        practice = Organisation.objects.get(ods_code=code)
+        assert place == practice.place
+        lacking = [row.capability.name for row in practice_offer(practice) if not row.offered]
+        assert missing == ("; ".join(lacking) or "Nothing: all delivered")
+        local = sorted(InclusionSupport.objects.filter(active=True, place=practice.place)
+                       .values_list("name", flat=True))
+        assert support == ("; ".join(local) or "None listed")
+    assert zs == sorted(zs)
+    # the lowest z of all the practices is the first row
+    assert zs[0] == min(funnel_z.values())

@@ -58,6 +58,14 @@ def needs(path: Path):
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is not available")
 
 
+@pytest.fixture(autouse=True)
+def _without_demo_reference_data(db):
+    """Start from no reference data: the demo ICS has a synthetic registered population by
+    age (and its ReferenceImport record); rolled back after each test."""
+    PracticeAgePopulation.objects.all().delete()
+    ReferenceImport.objects.all().delete()
+
+
 @pytest.fixture
 def write(tmp_path):
     def write(content, name="file.csv"):
