@@ -1,8 +1,8 @@
 """The *Empower citizens* evidence page: a RAG status per section, each by a written rule.
 
 Sections: offer coverage (the consistent offer, ``services_catalogue.offer_matrix``), use of
-the NHS App and NHS login, self-service pathways, record access, and the inclusion gap and
-its trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the
+the NHS App, NHS login and the NHS website, self-service pathways, record access, digital
+inclusion support by place, and the inclusion gap and its trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the
 same rules it applies.
 """
 
@@ -30,6 +30,9 @@ RULES = {
     "records": "Green: every record-access capability (health record, test results, "
                "correspondence, care plans) delivered at 90% or more of practices; amber: the "
                "least-delivered one at 70% to 89%; red: below 70%.",
+    "support": "Green: every place with GP practices has at least one active digital "
+               "inclusion support service listed (free computers, digital champions, devices, "
+               "data, courses or a helpline); amber: at least half of them do; red: fewer.",
     "gaps": "For NHS App registrations: green when the slope index of inequality (SII) is "
             "below 5 percentage points or its 95% CI includes 0; amber when it is 5 to 10 "
             "points, or above 10 but smaller than 12 months earlier; red when above 10 points "
@@ -78,13 +81,60 @@ def _pathways(key, title, matrix, slugs, today) -> Section:
                    [f"Offers in the catalogue, as at {today:%d %B %Y}."])
 
 
+def _support(today) -> Section:
+    """The digital inclusion strategy in practice: is there somewhere in every place that
+    helps people get online?"""
+    from services_catalogue.models import InclusionSupport, Organisation, OrganisationKind
+
+    places = sorted(set(Organisation.objects.filter(
+        kind=OrganisationKind.GP_PRACTICE, active=True).exclude(place="")
+        .values_list("place", flat=True)))
+    support = {}
+    for place, kind in InclusionSupport.objects.filter(active=True).values_list("place",
+                                                                              "kind"):
+        support.setdefault(place, set()).add(kind)
+    served = [place for place in places if support.get(place)]
+    share = 100 * len(served) / len(places) if places else None
+    rag = "grey" if share is None else rag_from_percent(share, 100, 50)
+    findings = [f"{len(served)} of {len(places)} places with GP practices have digital "
+                "inclusion support listed."]
+    missing = [place for place in places if not support.get(place)]
+    if missing:
+        findings.append(f"No support listed in: {', '.join(missing)}.")
+    total = sum(1 for _ in InclusionSupport.objects.filter(active=True))
+    findings.append(f"{total} active support services in the catalogue (shown to citizens "
+                    "on the help getting online page and beside each practice's offer).")
+    return Section("support", "Digital inclusion support", rag, findings,
+                   [f"Inclusion support services in the catalogue, as at {today:%d %B %Y}."])
+
+
+def _website_use() -> tuple[str, list[str]]:
+    """The NHS website has no registrations: report its measure with the most figures."""
+    from services_catalogue.models.uptake import UptakeObservation
+
+    metrics = {}
+    for metric in UptakeObservation.objects.filter(service__slug="nhs-website").values_list(
+            "metric", flat=True):
+        metrics[metric] = metrics.get(metric, 0) + 1
+    if not metrics:
+        return ("NHS website: no figures loaded (add an uptake source for it under Metrics).",
+                [])
+    metric = max(sorted(metrics), key=metrics.get)
+    board = _latest_rate("nhs-website", metric)
+    if board is None or not board.ics:
+        return f"NHS website ({metric.replace('_', ' ')}): no figures.", []
+    return (f"NHS website, {metric.replace('_', ' ')}: {100 * board.ics['rate']:.1f}% of "
+            f"{board.basis.split(': ')[-1]} ({dashboard.month_label(board.period)}).",
+            [f"{board.source}, {dashboard.month_label(board.period)}."])
+
+
 def _latest_rate(service: str, metric: str):
     board = results.board(service, metric, None, "practice")
     return board if not board.empty else None
 
 
 STEPS = ("Offer coverage", "NHS App registrations", "NHS App logins", "NHS login accounts",
-         "Inclusion gaps", "Inclusion gaps 12 months earlier")
+         "Inclusion support", "Inclusion gaps", "Inclusion gaps 12 months earlier")
 
 
 def sections(progress=None) -> tuple[list[Section], set[str]]:
@@ -124,13 +174,18 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
                         f"({dashboard.month_label(board.period)}).")
         sources.append(f"{board.source}, {dashboard.month_label(board.period)}.")
         used_sources.add(board.source)
-    out.append(Section("use", "Use of the NHS App and NHS login",
+    website = _website_use()
+    findings.append(website[0])
+    sources.extend(website[1])
+    out.append(Section("use", "Use of the NHS App, NHS login and the NHS website",
                        rag_from_percent(app_rate, 60, 40), findings, sorted(set(sources))))
 
     out.append(_pathways("self_service", "Self-service pathways", matrix, SELF_SERVICE, today))
     out.append(_pathways("records", "Record access", matrix, RECORD_ACCESS, today))
 
     step(4)
+    out.append(_support(today))
+    step(5)
     board = _latest_rate("nhs-app", "registrations")
     if board is None or not board.sii:
         out.append(Section("gaps", "Inclusion gaps and trend", "grey",
@@ -141,7 +196,7 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
         periods = dashboard.choices()["periods"]
         earlier_period = next((p for p in periods if (board.period.year - p.year) * 12
                                + board.period.month - p.month == 12), None)
-        step(5)
+        step(6)
         earlier = (results.board("nhs-app", "registrations", earlier_period, "practice")
                    if earlier_period else None)
         earlier_sii = 100 * earlier.sii["sii"] if earlier and earlier.sii else None

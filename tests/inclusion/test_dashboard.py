@@ -211,7 +211,7 @@ def test_evidence_page_has_every_section_with_a_rule(lead):
     assert response.status_code == 200
     page = soup(response)
     assert page.select_one(".inclusion-demo-warning") is not None
-    for key in ("coverage", "use", "self_service", "records", "gaps"):
+    for key in ("coverage", "use", "self_service", "records", "support", "gaps"):
         section = page.select_one(f"section#{key}")
         assert section is not None, key
         assert section.select_one(".evidence-rag")["data-rag"] in {"green", "amber", "red",
@@ -312,3 +312,32 @@ def test_the_practices_furthest_below_expectation_are_linked_to_the_catalogue(le
     assert zs == sorted(zs)
     # the lowest z of all the practices is the first row
     assert zs[0] == min(funnel_z.values())
+
+
+def test_evidence_counts_the_places_with_inclusion_support(lead, demo):
+    from services_catalogue.models import InclusionSupport, Organisation
+
+    places = set(Organisation.objects.filter(kind="gp_practice", active=True)
+                 .exclude(place="").values_list("place", flat=True))
+    supported = places & set(InclusionSupport.objects.filter(active=True)
+                             .values_list("place", flat=True))
+    section = soup(lead.get(EVIDENCE)).select_one("section#support")
+    text = section.get_text(" ", strip=True)
+    assert f"{len(supported)} of {len(places)} places" in text
+    expected = "green" if supported == places else (
+        "amber" if 2 * len(supported) >= len(places) else "red")
+    assert section.select_one(".evidence-rag")["data-rag"] == expected
+
+    # withdraw the support of one place: it is named, and the status is no longer green
+    place = sorted(supported)[0]
+    InclusionSupport.objects.filter(place=place).update(active=False)
+    from portal.cache import invalidate_public_pages
+    invalidate_public_pages()  # a queryset update sends no signal; the admin's save does
+    section = soup(lead.get(EVIDENCE)).select_one("section#support")
+    assert place in section.get_text(" ", strip=True)
+    assert section.select_one(".evidence-rag")["data-rag"] != "green"
+
+
+def test_evidence_reports_the_nhs_website_even_without_figures(lead):
+    use = soup(lead.get(EVIDENCE)).select_one("section#use").get_text(" ", strip=True)
+    assert "NHS website" in use

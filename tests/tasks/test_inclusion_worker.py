@@ -81,6 +81,6 @@ def test_the_evidence_pack_is_worked_out_on_the_worker_and_then_served_from_the_
     second = client.get("/admin/inclusion/evidence/")
     assert second.status_code == 200
     page = BeautifulSoup(second.content.decode(), "html.parser")
-    for key in ("coverage", "use", "self_service", "records", "gaps"):
+    for key in ("coverage", "use", "self_service", "records", "support", "gaps"):
         assert page.select_one(f"section#{key}") is not None, key
     assert TaskRun.objects.filter(task_name=results.TASK_NAME).count() == 1
