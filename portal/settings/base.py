@@ -164,7 +164,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
-CELERY_IMPORTS = ["tasks.publishing", "tasks.uptake", "tasks.audits", "tasks.inclusion"]
+CELERY_IMPORTS = ["tasks.publishing", "tasks.uptake", "tasks.audits", "tasks.inclusion",
+                  "tasks.maintenance"]
 # Redis redelivers a message not acknowledged within visibility_timeout (acks_late: a
 # task whose worker died). It must exceed the longest task plus its retry countdown.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -191,7 +192,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.audits.check_links",
         "schedule": 3600.0 * float(os.environ.get("LINK_CHECK_EVERY_HOURS", "24")),
     },
+    # Old audits and finished task runs (tasks.maintenance): daily.
+    "prune-history": {
+        "task": "tasks.maintenance.prune_history",
+        "schedule": 3600.0 * 24,
+    },
 }
+AUDIT_HISTORY_DAYS = int(os.environ.get("AUDIT_HISTORY_DAYS", "730"))
+TASK_RUN_HISTORY_DAYS = int(os.environ.get("TASK_RUN_HISTORY_DAYS", "90"))
 
 # Uptake collection (services_catalogue.uptake, tasks.uptake).
 UPTAKE_MAX_BYTES = int(os.environ.get("UPTAKE_MAX_BYTES", str(200 * 1024 * 1024)))
