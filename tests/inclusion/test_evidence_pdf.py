@@ -79,26 +79,23 @@ def pdf_text(content: bytes) -> str:
     return flat(" ".join(page.extract_text() or "" for page in reader.pages))
 
 
-@pytest.fixture(scope="module")
-def downloaded(django_db_setup, django_db_blocker):
-    """One PDF download for the whole module (rendering it is the slow part), made with
-    the network blocked."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
+_DOWNLOADED = {}
 
-    with django_db_blocker.unblock():
-        user = get_user_model().objects.create_user("pdf_lead", password="pw")
+
+@pytest.fixture
+def downloaded(client, django_user_model, demo):
+    """One PDF download for the whole module (rendering it is the slow part), made with
+    the network blocked; each test still runs in its own rolled-back transaction."""
+    if "pdf" not in _DOWNLOADED:
+        user = django_user_model.objects.create_user("pdf_lead", password="pw")
         user.groups.add(Group.objects.get(name="Inclusion leads"))
-        try:
-            client = Client()
-            client.force_login(user)
-            with pytest.MonkeyPatch.context() as patch:
-                block_network(patch)
-                response = client.get(URL)
-            sections, _ = evidence.sections()
-        finally:
-            user.delete()
-    return response, sections
+        client.force_login(user)
+        with pytest.MonkeyPatch.context() as patch:
+            block_network(patch)
+            response = client.get(URL)
+        sections, _ = evidence.sections()
+        _DOWNLOADED["pdf"] = (response, sections)
+    return _DOWNLOADED["pdf"]
 
 
 def test_lead_downloads_a_pdf(downloaded):
