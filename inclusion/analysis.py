@@ -52,6 +52,7 @@ wherever the figures are shown.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -61,6 +62,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy import special as _special
 from scipy import stats as _sps
 
 from . import stats
@@ -98,6 +100,12 @@ class LSOAGeographyError(ValueError):
 # helpers
 
 
+@functools.lru_cache(maxsize=64)
+def _norm_ppf(q: float) -> float:
+    """float(scipy.stats.norm.ppf(q)), remembered (scipy's call costs about a millisecond)."""
+    return float(_sps.norm.ppf(q))
+
+
 def _require(df: pd.DataFrame, name: str, columns: Iterable[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -130,7 +138,7 @@ def _factorize(values, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
             else dtype, np.number) else values.to_numpy()
     else:
         arr = np.asarray(values)
-    codes, uniques = pd.factorize(arr)
+    codes, uniques = _factorize_runs(arr) if arr.dtype == object else pd.factorize(arr)
     uniques = np.asarray(uniques)
     if sort and len(uniques) > 1:
         try:
@@ -140,9 +148,27 @@ def _factorize(values, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
         if order is not None:
             rank = np.empty(len(order), dtype=np.int64)
             rank[order] = np.arange(len(order))
-            codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+            if len(codes) and codes.min() >= 0:
+                codes = rank[codes]
+            else:
+                codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
             uniques = uniques[order]
-    return codes.astype(np.int64), pd.Index(uniques)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def _factorize_runs(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize of an object array, hashing one value per run of equal values when the
+    values come in long runs (rows grouped by practice, say): the same codes and uniques,
+    as every value first appears at the start of a run."""
+    n = len(arr)
+    probe = arr[:2048]
+    if n < 16_384 or np.count_nonzero(probe[1:] != probe[:-1]) * 16 > len(probe):
+        return pd.factorize(arr)
+    starts = np.flatnonzero(np.concatenate(([True], arr[1:] != arr[:-1])))
+    if len(starts) * 8 > n:
+        return pd.factorize(arr)
+    head_codes, uniques = pd.factorize(arr[starts])
+    return np.repeat(head_codes, np.diff(np.append(starts, n))), uniques
 
 
 def _factorize_rows(
@@ -161,7 +187,7 @@ def _factorize_rows(
     for col in cols:
         values = df[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            code = values.cat.codes.to_numpy().astype(np.int64)
+            code = values.cat.codes.to_numpy()  # int8/int16: widened once, when combined
             unique = values.cat.categories
         else:
             code, unique = _factorize(values)
@@ -171,11 +197,22 @@ def _factorize_rows(
         uniques.append(unique)
         dims.append(max(len(unique), 1))
     size = int(np.prod(dims, dtype=np.float64))
-    combined = np.ravel_multi_index(codes, dims) if len(cols) > 1 else codes[0]
+    if len(cols) == 1:
+        combined = codes[0]
+    elif size < 2**62:
+        # np.ravel_multi_index(codes, dims), in one int64 array
+        combined = codes[0].astype(np.int64)
+        for code, dim in zip(codes[1:], dims[1:], strict=True):
+            combined *= dim
+            combined += code
+    else:
+        combined = np.ravel_multi_index(codes, dims)
     if size <= 4 * len(df) + 1_000_000:
         present = np.bincount(combined, minlength=size) > 0
         unique_combined = np.flatnonzero(present)
-        inverse = (np.cumsum(present) - 1)[combined]
+        rank = np.cumsum(present)
+        rank -= 1
+        inverse = rank[combined]
     else:
         unique_combined, inverse = np.unique(combined, return_inverse=True)
     parts = np.unravel_index(unique_combined, dims) if len(cols) > 1 else (unique_combined,)
@@ -184,7 +221,7 @@ def _factorize_rows(
               else uniques[i].to_numpy()[parts[i]])
         for i, col in enumerate(cols)
     })
-    return inverse.astype(np.int64), frame
+    return inverse.astype(np.int64, copy=False), frame
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -210,15 +247,20 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 def _wilson(num: np.ndarray, den: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Wilson limits of num/den where den > 0 (NaN elsewhere); num capped to [0, den]."""
+    # the arrays here are finite sums of validated counts: wilson_ci's checks are skipped
+    z = stats._z(stats._check_confidence(confidence))
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
     ok = den > 0
     if ok.all():
-        return stats.wilson_ci(np.minimum(np.maximum(num, 0.0), den), den, confidence)
+        x = np.maximum(num, 0.0)
+        np.minimum(x, den, out=x)
+        return stats._wilson_limits(x, den, z)
     lower = np.full(num.shape, np.nan)
     upper = np.full(num.shape, np.nan)
     if np.any(ok):
         x = np.clip(num[ok], 0.0, den[ok])
-        lo, up = stats.wilson_ci(x, den[ok], confidence)
-        lower[ok], upper[ok] = lo, up
+        lower[ok], upper[ok] = stats._wilson_limits(x, den[ok], z)
     return lower, upper
 
 
@@ -226,7 +268,10 @@ def _with_rates(frame: pd.DataFrame, confidence: float) -> pd.DataFrame:
     num = frame["numerator"].to_numpy(dtype=float)
     den = frame["denominator"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["rate"] = np.where(den > 0, num / den, np.nan)
+        rate = num / den
+    if not (den > 0).all():
+        rate[~(den > 0)] = np.nan
+    frame["rate"] = rate
     frame["lower"], frame["upper"] = _wilson(num, den, confidence)
     frame["capped"] = num > den
     return frame
@@ -267,7 +312,7 @@ class Panel:
                     raise ValueError("population has more than one row for a practice; give "
                                      "one row per practice (or a period column)")
                 pop_t = np.zeros(len(population), dtype=np.int64)
-                t_codes = np.zeros(len(values), dtype=np.int64)
+                t_codes = None  # one list size per practice
                 periods = [None]
             grid = np.full((len(periods), len(p_index)), -1, dtype=np.int64)
             ok = (pop_p >= 0) & (pop_t >= 0)
@@ -275,7 +320,7 @@ class Panel:
             if len(np.unique(cells)) != len(cells):
                 raise ValueError("population has more than one row for a practice and period")
             grid.ravel()[cells] = np.flatnonzero(ok)
-            where = grid[t_codes, p_codes]
+            where = grid[0][p_codes] if t_codes is None else grid[t_codes, p_codes]
             keep = where >= 0
             if not keep.all():
                 self.unmatched = sorted(set(p_index[np.unique(p_codes[~keep])]))
@@ -294,15 +339,18 @@ class Panel:
             row_pop = pop_values[where]
         self.practices = pd.Index(p_index, name="practice")
         n_k, n_p = len(self.key_frame), max(len(self.practices), 1)
-        combined = self.key_codes * n_p + p_codes
+        combined = self.key_codes * n_p
+        combined += p_codes
         if n_k * n_p <= 4 * len(combined) + 1_000_000:
             present = np.bincount(combined, minlength=n_k * n_p) > 0
             pair = np.flatnonzero(present)
-            inverse = (np.cumsum(present) - 1)[combined]
+            rank = np.cumsum(present)
+            rank -= 1
+            inverse = rank[combined]
+            del rank
         else:
             pair, inverse = np.unique(combined, return_inverse=True)
-        self.pair_key = pair // n_p
-        self.pair_practice = pair % n_p
+        self.pair_key, self.pair_practice = np.divmod(pair, n_p)
         self.pair_num = np.bincount(inverse, weights=values, minlength=len(pair))
         # pairs are in (keys, practice) order already: build the CSR arrays directly
         shape = (n_k, len(self.practices))
@@ -315,6 +363,7 @@ class Panel:
 
         self.N = csr(self.pair_num)
         self.M = csr(np.ones(len(pair)))
+        self._M_dense = None
         self.pair_den = None
         self.D = None
         if row_pop is not None:
@@ -329,8 +378,36 @@ class Panel:
         num = (self.N @ W).toarray()
         den_matrix = self.D if denominator is None else denominator
         den = (den_matrix @ W).toarray()
-        contributing = sparse.csr_matrix((W > 0).astype(float))
-        practices = (self.M @ contributing).toarray()
+        practices = self.count_practices(W > 0)
+        return num, den, practices
+
+    def count_practices(self, contributing: sparse.spmatrix) -> np.ndarray:
+        """Practices observed per keys x group, ``M @ contributing`` for a 0/1 practices x
+        groups matrix (dense: counts are exact whatever the order of the additions)."""
+        n_k, n_p = self.M.shape
+        if n_k * n_p <= 4 * self.M.nnz + 1_000_000:
+            if self._M_dense is None:
+                self._M_dense = self.M.toarray()
+            return self._M_dense @ sparse.csr_matrix(contributing, dtype=float).toarray()
+        return (self.M @ sparse.csr_matrix(contributing, dtype=float)).toarray()
+
+    def by_membership(self, membership: np.ndarray, n_groups: int):
+        """``apply`` for a breakdown where each practice belongs to at most one group with
+        weight 1 (``membership``: the group of each practice, -1 for none), by bincount:
+        the same sums, added in the same order (practice by practice within each key)."""
+        group = membership[self.pair_practice]
+        index = self.pair_key * n_groups + group
+        num_w, den_w = self.pair_num, self.pair_den
+        if len(group) and group.min() < 0:
+            keep = group >= 0
+            index, num_w = index[keep], num_w[keep]
+            den_w = den_w[keep] if den_w is not None else None
+        shape = (len(self.key_frame), n_groups)
+        size = shape[0] * n_groups
+        num = np.bincount(index, weights=num_w, minlength=size).reshape(shape)
+        den = (np.bincount(index, weights=den_w, minlength=size).reshape(shape)
+               if den_w is not None else None)
+        practices = np.bincount(index, minlength=size).reshape(shape).astype(float)
         return num, den, practices
 
     def long(self, num, den, practices, groups, breakdown: str, confidence: float,
@@ -362,10 +439,31 @@ def _labels(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(labels))
 
 
+def _argsort_stable(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable") for a float key, quicker: an introsort (3x faster than
+    the merge sort) whose runs of equal keys are then put back in row order."""
+    key = np.asarray(key, dtype=float)
+    order = np.argsort(key)
+    if len(order) < 2:
+        return order
+    ranked = key[order]
+    tie = ranked[1:] == ranked[:-1]
+    nan = np.isnan(ranked)
+    tie |= nan[1:] & nan[:-1]  # NaNs sort last, in row order
+    if tie.any():
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] = tie
+        in_run[:-1] |= tie
+        pos = np.flatnonzero(in_run)
+        run = np.concatenate(([0], np.cumsum(~tie)))[pos]
+        order[pos] = order[pos[np.lexsort((order[pos], run))]]
+    return order
+
+
 def _order_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Row order by ``groups`` then ascending ``key`` (two stable passes: cheaper than
     np.lexsort with a float key; the second is a radix sort for up to 65,536 groups)."""
-    first = np.argsort(key, kind="stable")
+    first = _argsort_stable(key)
     g = groups[first]
     if len(g) and g.max() < 2**16:
         g = g.astype(np.uint16)
@@ -418,12 +516,17 @@ def uptake_rates(
     for level in levels:
         if level == "practice":
             keep = panel.pair_den > 0
+            every = bool(keep.all())  # then no copies: the parts are concatenated below
+
+            def kept(values, every=every, keep=keep):
+                return values if every else values[keep]
+
             parts.append({
-                "level": level, "key": panel.pair_key[keep],
-                "group": len(group_labels) + panel.pair_practice[keep],
-                "numerator": panel.pair_num[keep], "denominator": panel.pair_den[keep],
+                "level": level, "key": kept(panel.pair_key),
+                "group": len(group_labels) + kept(panel.pair_practice),
+                "numerator": kept(panel.pair_num), "denominator": kept(panel.pair_den),
                 "practices": np.ones(int(keep.sum()), dtype=np.int64),
-                "practice": panel.pair_practice[keep],
+                "practice": kept(panel.pair_practice),
             })
             group_labels.extend(panel.practices.tolist())
             continue
@@ -438,12 +541,8 @@ def uptake_rates(
             valid = labels.notna().to_numpy() & (labels.fillna("").to_numpy(dtype=object) != "")
             membership, found = _factorize(labels.where(valid))
             groups = list(found)
-        rows = np.flatnonzero(valid)
-        W = sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, membership[rows])),
-            shape=(len(panel.practices), max(len(groups), 1)),
-        )
-        num, den, practices = panel.apply(W)
+        num, den, practices = panel.by_membership(np.where(valid, membership, -1),
+                                                  max(len(groups), 1))
         k_idx, g_idx = np.nonzero(den > 0)
         parts.append({
             "level": level, "key": k_idx, "group": len(group_labels) + g_idx,
@@ -455,10 +554,10 @@ def uptake_rates(
     def joined(name):
         return np.concatenate([part[name] for part in parts]) if parts else np.array([])
 
-    key = joined("key").astype(np.int64)
+    key = joined("key").astype(np.int64, copy=False)
     level_codes = np.concatenate([np.full(len(part["key"]), list(levels).index(part["level"]))
                                   for part in parts]) if parts else np.array([], dtype=np.int64)
-    group = joined("group").astype(np.int64)
+    group = joined("group").astype(np.int64, copy=False)
     # labels used by two levels (a PCN named like a place) stay one category
     label_codes, label_index = pd.factorize(pd.Index(group_labels, dtype=object))
     result = pd.DataFrame({
@@ -470,10 +569,10 @@ def uptake_rates(
         values = panel.key_frame[col]
         result[col] = pd.Categorical.from_codes(values.cat.codes.to_numpy()[key],
                                                 categories=values.cat.categories)
-    result["numerator"] = joined("numerator").astype(float)
-    result["denominator"] = joined("denominator").astype(float)
+    result["numerator"] = joined("numerator").astype(float, copy=False)
+    result["denominator"] = joined("denominator").astype(float, copy=False)
     result = _with_rates(result, confidence)
-    result["practices"] = joined("practices").astype(np.int64)
+    result["practices"] = joined("practices").astype(np.int64, copy=False)
     if "name" in pop.columns and "practice" in levels:
         name_codes, names = pd.factorize(pop["name"].reindex(panel.practices))
         codes = np.full(len(result), -1, dtype=np.int64)
@@ -703,11 +802,16 @@ class _Residence:
         _require(practice_lsoa, "practice_lsoa", ["practice", "lsoa", "patients"])
         p_codes, p_uniques = _factorize(practice_lsoa["practice"], sort=False)
         lookup = practices.get_indexer(pd.Index(np.asarray(p_uniques).astype(str)))
-        self.p_idx = np.where(p_codes >= 0, lookup[np.maximum(p_codes, 0)], -1)
+        if p_codes.min(initial=0) >= 0:
+            self.p_idx = lookup[p_codes]
+        else:
+            self.p_idx = np.where(p_codes >= 0, lookup[np.maximum(p_codes, 0)], -1)
         self.l_codes, l_uniques = _factorize(practice_lsoa["lsoa"], sort=False)
         self.l_uniques = pd.Index(np.asarray(l_uniques).astype(str))
         self.patients = _numeric(practice_lsoa["patients"], "practice_lsoa patients")
         self.n_practices = len(practices)
+        self.all_in_panel = bool(len(self.p_idx)) and self.p_idx.min() >= 0
+        self._lookups: dict = {}
         self.version = None
         if "geography_version" in practice_lsoa.columns:
             versions = set(pd.unique(practice_lsoa["geography_version"].dropna()).astype(str))
@@ -718,11 +822,14 @@ class _Residence:
               what: str) -> dict:
         """Raise LSOAGeographyError when the panel practices' English LSOA codes do not match
         ``known`` (another geography), else the unmatched count and share."""
-        in_panel = (self.p_idx >= 0) & (self.l_codes >= 0)
         english_u = np.char.startswith(np.asarray(self.l_uniques, dtype=str), "E01")
-        known_u = known.get_indexer(self.l_uniques) >= 0
-        codes = self.l_codes[in_panel]
-        patients = self.patients[in_panel]
+        known_u = self._lookup(known) >= 0
+        if self.all_in_panel and self.l_codes.min(initial=0) >= 0:
+            codes, patients = self.l_codes, self.patients
+        else:
+            in_panel = (self.p_idx >= 0) & (self.l_codes >= 0)
+            codes = self.l_codes[in_panel]
+            patients = self.patients[in_panel]
         english = english_u[codes]
         unmatched = english & ~known_u[codes]
         english_patients = patients[english].sum()
@@ -749,18 +856,41 @@ class _Residence:
     def weights(self, lsoa_groups: sparse.csr_matrix, lsoa_index: pd.Index):
         """(practice x group weights summing to 1 over attributable patients, attributable
         patients, all patients) for the panel's practices."""
-        in_panel = self.p_idx >= 0
-        total = np.bincount(self.p_idx[in_panel], weights=self.patients[in_panel],
-                            minlength=self.n_practices)
-        l_lookup = lsoa_index.get_indexer(self.l_uniques)
-        l_idx = np.where(self.l_codes >= 0, l_lookup[np.maximum(self.l_codes, 0)], -1)
-        ok = in_panel & (l_idx >= 0)
-        A = sparse.csr_matrix(
-            (self.patients[ok], (self.p_idx[ok], l_idx[ok])),
-            shape=(self.n_practices, len(lsoa_index)),
-        )
+        if self.all_in_panel:
+            total = np.bincount(self.p_idx, weights=self.patients, minlength=self.n_practices)
+        else:
+            in_panel = self.p_idx >= 0
+            total = np.bincount(self.p_idx[in_panel], weights=self.patients[in_panel],
+                                minlength=self.n_practices)
+        l_lookup = self._lookup(lsoa_index)
+        if self.l_codes.min(initial=0) >= 0 and l_lookup.min(initial=0) >= 0:
+            l_idx = l_lookup[self.l_codes]
+        else:
+            l_idx = np.where(self.l_codes >= 0, l_lookup[np.maximum(self.l_codes, 0)], -1)
+        if self.all_in_panel and l_idx.min(initial=0) >= 0:
+            rows, cols, data = self.p_idx, l_idx, self.patients
+        else:
+            ok = (self.p_idx >= 0) & (l_idx >= 0)
+            rows, cols, data = self.p_idx[ok], l_idx[ok], self.patients[ok]
+        shape = (self.n_practices, len(lsoa_index))
+        if len(rows) and (rows[1:] >= rows[:-1]).all():
+            # rows already grouped by practice: the CSR arrays scipy would build from
+            # (data, (rows, cols)), without its conversion from coordinates
+            indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+            A = sparse.csr_matrix((data, cols, indptr), shape=shape)
+            A.sum_duplicates()
+        else:
+            A = sparse.csr_matrix((data, (rows, cols)), shape=shape)
         W, attributable = _row_normalise(sparse.csr_matrix(A @ lsoa_groups))
         return W, attributable, total
+
+    def _lookup(self, index: pd.Index) -> np.ndarray:
+        """index.get_indexer(the LSOA codes), once per index."""
+        cached = self._lookups.get(id(index))
+        if cached is None or cached[0] is not index:
+            cached = self._lookups[id(index)] = (index, index.get_indexer(self.l_uniques))
+        return cached[1]
 
 
 def practice_deciles(
@@ -915,7 +1045,7 @@ def by_deprivation(
             )
             n_, d_, dl_ = num @ fold, den @ fold, den_lsoa @ fold
             # a practice spread over both deciles of a quintile counts once
-            p_ = (panel.M @ sparse.csr_matrix(((W @ fold) > 0).astype(float))).toarray()
+            p_ = panel.count_practices((W @ fold) > 0)
         else:
             n_, d_, dl_, p_ = num, den, den_lsoa, practices
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1066,7 +1196,7 @@ def compare_communities(
     keys = _group_keys(communities)
     den_all = communities["denominator"].to_numpy(dtype=float)
     keep = (communities["breakdown"] != "ics").to_numpy() & (den_all > 0)
-    frame = communities.loc[keep].reset_index(drop=True)
+    frame = (communities if keep.all() else communities.loc[keep]).reset_index(drop=True)
     if frame.empty:
         return frame
     ref = _ics_reference(rates)
@@ -1076,7 +1206,7 @@ def compare_communities(
     take = np.maximum(pos, 0)
     for col in ("ics_numerator", "ics_denominator", "ics_rate"):
         frame[col] = np.where(found, ref[col].to_numpy(dtype=float)[take], np.nan)
-    z = float(_sps.norm.ppf(0.5 + confidence / 2))
+    z = _norm_ppf(0.5 + confidence / 2)
     x1 = frame["numerator"].to_numpy(dtype=float)
     n1 = frame["denominator"].to_numpy(dtype=float)
     p = frame["rate"].to_numpy(dtype=float)
@@ -1141,10 +1271,17 @@ def compare_communities(
 
 def _month_numbers(values: np.ndarray) -> np.ndarray:
     """Months since year 0 of period values (dates, pandas Periods or ``YYYY-MM`` text)."""
-    stamps = pd.to_datetime(pd.Series([str(v) for v in values]), errors="coerce", format="mixed")
+    return np.array(_months_of_text(tuple(str(v) for v in values)), dtype=float)
+
+
+@functools.lru_cache(maxsize=256)
+def _months_of_text(texts: tuple[str, ...]) -> tuple[float, ...]:
+    # remembered: the same few month labels are parsed by every trend and funnel, and
+    # parsing with format="mixed" costs milliseconds however short the list
+    stamps = pd.to_datetime(pd.Series(list(texts)), errors="coerce", format="mixed")
     if stamps.isna().any():
         raise ValueError("period values must be dates or YYYY-MM text for a trend")
-    return (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=float)
+    return tuple((stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=float))
 
 
 def trend(
@@ -1175,55 +1312,81 @@ def trend(
         ]
     by = list(by)
     y_all = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
-    data = frame.loc[np.isfinite(y_all)]
+    finite = np.isfinite(y_all)
+    every = bool(finite.all())
+    data = frame if every else frame.loc[finite]
     columns = by + ["slope", "slope_per_year", "slope_lower", "slope_upper", "p_value",
                     "months", "first_period", "last_period"]
     if data.empty:
         return pd.DataFrame(columns=columns)
-    y = y_all[np.isfinite(y_all)]
+    y = y_all if every else y_all[finite]
     sid, series = _factorize_rows(data, by)
     n_series = len(series)
     pcode, puniques = _factorize_rows(data, ["period"], categorical=False)
     labels = puniques["period"].to_numpy()
     months = _month_numbers(labels)
     x = months[pcode]
-    z95 = float(_sps.norm.ppf(0.975))
+    z95 = _norm_ppf(0.975)
+    # the arithmetic below runs in a few reused buffers (the frame can have a million rows):
+    # the same operations, in the same order, as the plain expressions in the comments
     if lower in data.columns and upper in data.columns:
-        se = (pd.to_numeric(data[upper], errors="coerce").to_numpy(dtype=float)
-              - pd.to_numeric(data[lower], errors="coerce").to_numpy(dtype=float)) / (2 * z95)
+        # se = (upper - lower) / (2 z95)
+        se = np.subtract(pd.to_numeric(data[upper], errors="coerce").to_numpy(dtype=float),
+                         pd.to_numeric(data[lower], errors="coerce").to_numpy(dtype=float))
+        se /= 2 * z95
     else:
         se = np.full(len(data), np.nan)
     usable = np.isfinite(se) & (se > 0)
-    w = np.where(usable, 1.0 / np.where(usable, se, 1.0) ** 2, 1.0)
-    bad = np.bincount(sid, weights=~usable, minlength=n_series) > 0
-    w = np.where(bad[sid], 1.0, w)
+    if usable.all():
+        w = np.square(se, out=se)  # w = 1 / se**2
+        np.divide(1.0, w, out=w)
+    else:
+        w = np.where(usable, 1.0 / np.where(usable, se, 1.0) ** 2, 1.0)
+        bad = np.bincount(sid, weights=~usable, minlength=n_series) > 0
+        w = np.where(bad[sid], 1.0, w)
+    del se, usable
 
     def total(values):
         return np.bincount(sid, weights=values, minlength=n_series)
 
     n = np.bincount(sid, minlength=n_series)
     sw = total(w)
-    xbar = total(w * x) / sw
-    ybar = total(w * y) / sw
-    dx = x - xbar[sid]
-    dy = y - ybar[sid]
-    sxx = total(w * dx * dx)
-    sxy = total(w * dx * dy)
+    buf = np.multiply(w, x)
+    xbar = total(buf) / sw  # sum(w x) / sum(w)
+    np.multiply(w, y, out=buf)
+    ybar = total(buf) / sw
+    dx = np.take(xbar, sid)
+    np.subtract(x, dx, out=dx)  # dx = x - xbar[sid]
+    dy = np.take(ybar, sid)
+    np.subtract(y, dy, out=dy)  # dy = y - ybar[sid]
+    w_dx = np.multiply(w, dx, out=buf)
+    product = np.multiply(w_dx, dx)
+    sxx = total(product)  # sum(w dx dx)
+    np.multiply(w_dx, dy, out=product)
+    sxy = total(product)  # sum(w dx dy)
     enough = (n >= 3) & (sxx > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(enough, sxy / sxx, np.nan)
-        rss = total(w * (dy - slope[sid] * dx) ** 2)
+        residual = np.take(slope, sid, out=product)  # w (dy - slope[sid] dx)**2
+        residual *= dx
+        np.subtract(dy, residual, out=residual)
+        np.square(residual, out=residual)
+        np.multiply(w, residual, out=residual)
+        rss = total(residual)
+        del buf, product, residual, dx, dy, w
         dof = np.where(enough, n - 2, np.nan)
         se_b = np.sqrt(rss / dof / sxx)
         dof_used = np.where(enough, dof, 1)
         dof_values, dof_codes = np.unique(dof_used, return_inverse=True)
         tcrit = _sps.t.ppf(0.5 + confidence / 2, dof_values)[dof_codes]
-        p_value = np.where(enough, 2 * _sps.t.sf(np.abs(slope / se_b), np.where(enough, dof, 1)),
-                           np.nan)
+        # 2 x Student's t survival function (scipy.stats.t.sf is stdtr(df, -t))
+        p_value = np.where(enough, 2 * _special.stdtr(dof_used, -np.abs(slope / se_b)), np.nan)
     # first and last month of each series, from which months each series has
     n_periods = len(labels)
     by_month = np.argsort(months, kind="stable")
-    seen = (np.bincount(sid * n_periods + pcode, minlength=n_series * n_periods) > 0)
+    sid *= n_periods  # sid is not needed after this: its buffer is reused
+    sid += pcode
+    seen = (np.bincount(sid, minlength=n_series * n_periods) > 0)
     seen = seen.reshape(n_series, n_periods)[:, by_month]
     first_label = labels[by_month][seen.argmax(axis=1)]
     last_label = labels[by_month][n_periods - 1 - seen[:, ::-1].argmax(axis=1)]
@@ -1237,16 +1400,6 @@ def trend(
     out["first_period"] = first_label
     out["last_period"] = last_label
     return out
-
-
-def _sii_one(args):
-    y, n, lo, up, value_type, reps, seed, confidence = args
-    if value_type == "proportion":
-        return stats.sii(y, n, lower=lo, upper=up, value_type="proportion",
-                         confidence=confidence, reps=reps, seed=seed)
-    se = (np.asarray(up) - np.asarray(lo)) / (2 * float(_sps.norm.ppf(0.975)))
-    return stats.sii(y, n, se=se, value_type="other", confidence=confidence, reps=reps,
-                     seed=seed)
 
 
 def sii_by_period(
@@ -1271,59 +1424,87 @@ def sii_by_period(
     A decile with no denominator is left out (``deciles_used`` < 10; fewer than 5 gives no
     SII).  When a decile's rate is 0 or 1 (a logit cannot be taken) the month is computed
     with ``value_type="other"`` and se = (upper - lower) / (2 x 1.96); ``value_type`` says
-    which.  ``workers`` > 1 runs the months in that many threads (numpy releases the GIL
-    while drawing); the default is the number of CPUs, at most 4.
+    which.
+
+    The months are computed together by ``inclusion.stats.sii_batch``, which gives exactly
+    what ``sii`` gives month by month: with a seed, every month's Monte Carlo draws are
+    ``default_rng(seed)``'s, so the standard normal draws are made once and shared.
+    ``workers`` > 1 splits the months among that many threads (numpy releases the GIL);
+    the default is the number of CPUs, at most 4.
     """
-    mask = (deciles["breakdown"] == "imd_decile").to_numpy() if "breakdown" in deciles else None
-    data = deciles.loc[mask] if mask is not None else deciles
-    data = data.loc[data["denominator"].to_numpy(dtype=float) > 0]
+    mask = deciles["denominator"].to_numpy(dtype=float) > 0
+    if "breakdown" in deciles:
+        mask &= (deciles["breakdown"] == "imd_decile").to_numpy()
+    data = deciles.loc[mask]
     keys = _group_keys(data)
     names = ("sii", "rii", "intercept", "sii_lower", "sii_upper", "rii_lower", "rii_upper")
     if data.empty:
         return pd.DataFrame(columns=keys + ["deciles_used", *names, "value_type"])
     kc, kframe = _factorize_rows(data, keys, categorical=False)
+    n_keys = len(kframe)
     order = np.lexsort((pd.to_numeric(np.asarray(data["group"])), kc))
-    kc_sorted = kc[order]
-    bounds = np.searchsorted(kc_sorted, np.arange(len(kframe) + 1))
-    num = data["numerator"].to_numpy(dtype=float)[order]
+    used = np.bincount(kc[order], minlength=n_keys)
+    starts = np.cumsum(used) - used
     den = data["denominator"].to_numpy(dtype=float)[order]
-    jobs, used, types = [], [], []
-    for k in range(len(kframe)):
-        sl = slice(bounds[k], bounds[k + 1])
-        n = den[sl]
-        x = np.minimum(num[sl], n)
-        used.append(len(n))
-        if len(n) < 5:
-            jobs.append(None)
-            types.append(None)
-            continue
-        lo, up = stats.wilson_ci(x, n, 0.95)
-        y = x / n
-        value_type = "proportion" if np.all((y > 0) & (y < 1)) else "other"
-        types.append(value_type)
-        jobs.append((y, n, lo, up, value_type, reps, seed, confidence))
-    todo = [job for job in jobs if job is not None]
-    workers = min(os.cpu_count() or 1, 4) if workers is None else workers
-    if workers > 1 and len(todo) > 1:
+    x = np.minimum(data["numerator"].to_numpy(dtype=float)[order], den)
+    lo, up = stats.wilson_ci(x, den, 0.95)
+    y = x / den
+    interior = np.bincount(kc[order], weights=(y > 0) & (y < 1), minlength=n_keys) == used
+    types = np.where(interior, "proportion", "other").astype(object)
+    types[used < 5] = None
+    z95 = _norm_ppf(0.975)
+
+    # one batch per number of deciles and value type, split among the workers
+    workers = min(os.cpu_count() or 1, 4) if workers is None else max(int(workers), 1)
+    jobs = []
+    for k in np.unique(used[used >= 5]):
+        for proportion in (True, False):
+            months = np.flatnonzero((used == k) & (interior == proportion))
+            pieces = workers if len(months) >= 2 * workers else 1
+            jobs.extend((part, proportion) for part in np.array_split(months, pieces)
+                        if len(part))
+
+    def run(job):
+        months, proportion = job
+        rows = starts[months][:, np.newaxis] + np.arange(used[months[0]])
+        if proportion:
+            return months, stats.sii_batch(
+                y[rows], den[rows], lower=lo[rows], upper=up[rows], value_type="proportion",
+                confidence=confidence, reps=reps, seed=seed)
+        se = (up[rows] - lo[rows]) / (2 * z95)
+        return months, stats.sii_batch(y[rows], den[rows], se=se, value_type="other",
+                                       confidence=confidence, reps=reps, seed=seed)
+
+    if workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = iter(list(pool.map(_sii_one, todo)))
+            done = list(pool.map(run, jobs))
     else:
-        results = iter([_sii_one(job) for job in todo])
-    rows = []
-    for job in jobs:
-        rows.append(next(results) if job is not None else dict.fromkeys(names))
+        done = [run(job) for job in jobs]
     out = kframe.copy()
     out["deciles_used"] = used
-    result = pd.DataFrame(rows, columns=list(names)).apply(pd.to_numeric, errors="coerce")
     for name in names:
-        out[name] = result[name].to_numpy(dtype=float)
-    out["value_type"] = types
+        column = np.full(n_keys, np.nan)
+        for months, result in done:
+            column[months] = result[name]
+        out[name] = column
+    out["value_type"] = list(types)
     return out
 
 
 def latest_period(frame: pd.DataFrame):
     """The latest value of ``frame["period"]`` (by month, whatever its type)."""
-    labels = pd.unique(np.asarray(frame["period"], dtype=object))
+    column = frame["period"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # the categories present, without materialising a label per row
+        codes = column.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0:
+            present = np.bincount(codes, minlength=len(column.cat.categories)) > 0
+            labels = np.asarray(column.cat.categories, dtype=object)[present]
+            months = _month_numbers(labels)
+            if np.count_nonzero(months == months.max()) == 1:
+                return labels[int(np.argmax(months))]
+        # labels written differently for the same month: the first seen, as below
+    labels = pd.unique(np.asarray(column, dtype=object))
     return labels[int(np.argmax(_month_numbers(labels)))]
 
 
@@ -1458,9 +1639,13 @@ def gaps(
     """
     others = [deciles] if deciles is not None and len(deciles) else []
     others.extend(frame for frame in communities if len(frame))
+    # compare_communities leaves out the ICS rows (the reference) itself: leaving them out
+    # here too saves it a second copy of the frame
     breakdown = rates["breakdown"]
-    organisations = rates if compare_practices else rates.loc[
-        (breakdown != "practice").to_numpy()]
+    left_out = (breakdown == "ics").to_numpy()
+    if not compare_practices:
+        left_out = left_out | (breakdown == "practice").to_numpy()
+    organisations = rates.loc[~left_out]
     compared = [organisations, *others]
     out: dict[str, pd.DataFrame] = {}
     with ThreadPoolExecutor(max_workers=1) as background:

@@ -375,6 +375,87 @@ def test_sii_edge_cases():
     assert a["sii_lower"] == b["sii_lower"]
 
 
+def test_sii_by_period_equals_stats_sii_month_by_month():
+    # several months and services at once, computed together (stats.sii_batch, threads),
+    # against stats.sii called month by month on limits computed here
+    rng = np.random.default_rng(8)
+    pops = rng.uniform(800, 1500, 10)
+    rows = []
+    for service in ("nhs-app", "111-online"):
+        for m, period in enumerate(["2024-01", "2024-02", "2024-03", "2024-04"]):
+            rates = np.sort(rng.uniform(0.15, 0.5, 10))
+            if (service, m) == ("nhs-app", 1):
+                rates[0] = 0.0  # a logit cannot be taken: value_type "other"
+            for decile in range(1, 11):
+                if (service, m) == ("nhs-app", 2) and decile == 3:
+                    continue  # 9 deciles
+                if (service, m) == ("111-online", 3) and decile > 4:
+                    continue  # 4 deciles: no SII
+                n = pops[decile - 1]
+                rows.append({"breakdown": "imd_decile", "group": decile, "service": service,
+                             "period": period, "numerator": round(rates[decile - 1] * n),
+                             "denominator": n})
+    frame = pd.DataFrame(rows).sample(frac=1, random_state=1)  # any row order
+    got = A.sii_by_period(frame, reps=3000, seed=5, workers=1)
+    threaded = A.sii_by_period(frame, reps=3000, seed=5, workers=3)
+    pd.testing.assert_frame_equal(got, threaded)
+    z95 = 1.959963984540054
+    names = ["sii", "rii", "intercept", "sii_lower", "sii_upper", "rii_lower", "rii_upper"]
+    for _, result in got.iterrows():
+        month = frame[(frame["service"] == result["service"])
+                      & (frame["period"] == result["period"])].sort_values("group")
+        x = month["numerator"].to_numpy(float)
+        n = month["denominator"].to_numpy(float)
+        assert result["deciles_used"] == len(n)
+        if len(n) < 5:
+            assert pd.isna(result["value_type"]) and np.isnan(result[names].to_numpy(float)).all()
+            continue
+        lo, up = stats.wilson_ci(x, n)
+        if np.all((x > 0) & (x < n)):
+            want = stats.sii(x / n, n, lower=lo, upper=up, value_type="proportion", reps=3000,
+                             seed=5)
+            assert result["value_type"] == "proportion"
+        else:
+            want = stats.sii(x / n, n, se=(up - lo) / (2 * z95), reps=3000, seed=5)
+            assert result["value_type"] == "other"
+        for name in names:
+            assert result[name] == pytest.approx(want[name], rel=1e-12, abs=1e-15), name
+    assert set(got["value_type"].dropna()) == {"proportion", "other"}
+
+
+def test_fast_paths_agree_with_the_plain_computations():
+    rng = np.random.default_rng(4)
+    # factorizing values that come in runs (rows grouped by practice)
+    values = np.repeat(np.array(["b", "a", None, "c", "a", np.nan], dtype=object),
+                       rng.integers(1, 9000, 6))
+    codes, uniques = A._factorize_runs(values)
+    want_codes, want_uniques = pd.factorize(values)
+    assert np.array_equal(codes, want_codes) and list(uniques) == list(want_uniques)
+    # a stable argsort of floats with ties and NaNs
+    key = rng.integers(0, 30, 5000).astype(float)
+    key[rng.random(5000) < 0.05] = np.nan
+    assert np.array_equal(A._argsort_stable(key), np.argsort(key, kind="stable"))
+    # one group per practice: bincount gives exactly the sparse products
+    obs = pd.DataFrame({"practice": rng.choice([f"P{i}" for i in range(30)], 400),
+                        "period": rng.choice(["2024-01", "2024-02", "2024-03"], 400),
+                        "value": rng.integers(0, 50, 400)})
+    population = pd.DataFrame({"practice": [f"P{i}" for i in range(30)],
+                               "population": rng.integers(100, 1000, 30)})
+    panel = A.Panel(obs, population)
+    membership = rng.integers(-1, 4, len(panel.practices))
+    rows = np.flatnonzero(membership >= 0)
+    from scipy import sparse
+    W = sparse.csr_matrix((np.ones(len(rows)), (rows, membership[rows])),
+                          shape=(len(panel.practices), 4))
+    for fast, plain in zip(panel.by_membership(membership, 4), panel.apply(W), strict=True):
+        assert np.array_equal(fast, plain)
+    assert np.array_equal(panel.count_practices(W > 0), (panel.M @ W).toarray())
+    # the latest month from the categories of a categorical column
+    rates = A.uptake_rates(panel, population, levels=("practice", "ics"))
+    assert A.latest_period(rates) == "2024-03"
+    assert A.latest_period(rates.astype({"period": object})) == "2024-03"
+
+
 def test_trend_matches_statsmodels_wls():
     months = pd.period_range("2023-01", periods=12, freq="M").astype(str)
     rng = np.random.default_rng(3)

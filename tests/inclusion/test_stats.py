@@ -33,6 +33,7 @@ from inclusion.stats import (
     rate_ci,
     round_to_5,
     sii,
+    sii_batch,
     suppress_count,
     wilson_ci,
 )
@@ -514,6 +515,37 @@ def test_sii_rii_undefined_when_fitted_value_at_rank_zero_is_zero():
     assert res["rii"] is None and res["rii_lower"] is None and res["rii_upper"] is None
 
 
+@pytest.mark.parametrize("value_type", ["proportion", "rate"])
+def test_sii_back_transformed_draws_in_single_precision_match_double(value_type):
+    # the same draws, back-transformed and regressed in double precision here: the limits
+    # of sii (exponentiated in float32) agree far inside the Monte Carlo error
+    z95 = NormalDist().inv_cdf(0.975)
+    if value_type == "proportion":
+        values, lower, upper = PROP, PROP_LO, PROP_HI
+
+        def fwd(p):
+            return np.log(p / (1 - p))
+
+        def back(t):
+            return 1 / (1 + np.exp(-t))
+    else:
+        values, lower, upper, fwd, back = RATE, RATE_LO, RATE_HI, np.log, np.exp
+    reps, seed = 20_000, 17
+    res = sii(values, POP, lower=lower, upper=upper, value_type=value_type, reps=reps,
+              seed=seed)
+    se = (fwd(upper) - fwd(lower)) / (2 * z95)
+    draws = back(np.random.default_rng(seed).normal(fwd(values), se, size=(reps, 10)))
+    a, _, x = design(POP)
+    weights = np.linalg.pinv(x) * np.sqrt(a)  # rows: intercept and slope weights
+    b0, b1 = draws @ weights[0], draws @ weights[1]
+    lo, hi = round(reps * 0.025) - 1, round(reps * 0.975) - 1
+    for name, sim in (("sii", b1), ("rii", (b0 + b1) / b0)):
+        ordered = np.sort(sim)
+        width = ordered[hi] - ordered[lo]
+        assert res[f"{name}_lower"] == pytest.approx(ordered[lo], abs=1e-4 * width)
+        assert res[f"{name}_upper"] == pytest.approx(ordered[hi], abs=1e-4 * width)
+
+
 def test_sii_benchmark_shape_is_fast():
     start = time.perf_counter()
     for month in range(24):
@@ -564,6 +596,131 @@ def test_sii_benchmark_shape_is_fast():
 def test_sii_invalid(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sii(**kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# sii_batch: many areas at once, the same as sii row by row
+
+
+def batch_rows(value_type, rows=6, seed=12):
+    """(values, populations, lower, upper) for ``rows`` areas around the module's examples."""
+    rng = np.random.default_rng(seed)
+    pop = POP * rng.uniform(0.5, 1.5, (rows, 10))
+    wiggle = rng.uniform(0.9, 1.1, (rows, 10))
+    if value_type == "proportion":
+        values = np.clip(PROP * wiggle, 0.05, 0.9)
+        return values, pop, values - 0.03, values + 0.035
+    if value_type == "rate":
+        values = RATE * wiggle
+        return values, pop, values * 0.85, values * 1.17
+    values = VAL * wiggle
+    return values, pop, values - 0.4, values + 0.5
+
+
+@pytest.mark.parametrize(
+    ("value_type", "transform", "multiplier"),
+    [
+        ("other", False, 1),
+        ("other", False, -100),
+        ("rate", False, 100_000),
+        ("rate", True, -100_000),
+        ("proportion", False, 100),
+        ("proportion", True, 1),
+    ],
+)
+def test_sii_batch_equals_sii_row_by_row(value_type, transform, multiplier):
+    values, pop, lower, upper = batch_rows(value_type)
+    kw = dict(value_type=value_type, transform=transform, multiplier=multiplier, reps=2000,
+              seed=21)
+    got = sii_batch(values, pop, lower=lower, upper=upper, **kw)
+    assert set(got) == {"sii", "rii", "intercept", "sii_lower", "sii_upper", "rii_lower",
+                        "rii_upper"}
+    for i in range(len(values)):
+        one = sii(values[i], pop[i], lower=lower[i], upper=upper[i], **kw)
+        for key, value in one.items():
+            # the same code and, with one seed, the same draws: identical, not just close
+            assert got[key][i] == value, (i, key)
+
+
+def test_sii_batch_with_se_and_undefined_rii():
+    _, b, _ = design(POP)
+    values = np.vstack([VAL, 5 * b, VAL[::-1]])  # the second: fitted value 0 at rank 0
+    pop = np.vstack([POP, POP, POP[::-1]])
+    se = np.vstack([SE, np.full(10, 0.1), SE[::-1]])
+    got = sii_batch(values, pop, se=se, reps=3000, seed=4)
+    for i in range(3):
+        one = sii(values[i], pop[i], se=se[i], reps=3000, seed=4)
+        for key, value in one.items():
+            if value is None:
+                assert math.isnan(got[key][i]), (i, key)
+            else:
+                assert got[key][i] == value, (i, key)
+    assert math.isnan(got["rii"][1]) and math.isnan(got["rii_lower"][1])
+    assert got["sii_lower"][1] < got["sii"][1] < got["sii_upper"][1]
+    # point estimates only without se or limits
+    bare = sii_batch(values, pop)
+    assert np.array_equal(bare["sii"], got["sii"]) and np.isnan(bare["sii_lower"]).all()
+
+
+def test_sii_batch_limits_match_analytic_normal_with_independent_draws():
+    # value_type "other": the slope is linear in the values, so its Monte Carlo
+    # distribution is exactly Normal(sii, sd); with seed=None each row draws afresh
+    values = np.vstack([VAL, VAL + 1.0, VAL * 1.01])
+    pop = np.vstack([POP, POP, POP])
+    se = np.vstack([SE, SE, SE])
+    got = sii_batch(values, pop, se=se, reps=100_000, seed=None)
+    sd = math.sqrt(np.sum((slope_weights(POP) * SE) ** 2))
+    z = z_of(0.95)
+    for i in range(3):
+        b1 = lstsq_fit(values[i], POP)[1]
+        assert got["sii"][i] == pytest.approx(b1, rel=1e-10)
+        assert got["sii_lower"][i] == pytest.approx(b1 - z * sd, abs=0.06 * sd)
+        assert got["sii_upper"][i] == pytest.approx(b1 + z * sd, abs=0.06 * sd)
+    # rows 0 and 1 differ by a constant: the same slope draws with one seed, not without
+    assert got["sii_lower"][0] != got["sii_lower"][1]
+    seeded = sii_batch(values, pop, se=se, reps=2000, seed=9)
+    assert seeded["sii_lower"][0] == pytest.approx(seeded["sii_lower"][1], rel=1e-9)
+
+
+def test_sii_batch_proportion_limits_match_slow_reference():
+    values, pop, lower, upper = batch_rows("proportion", rows=2, seed=5)
+    got = sii_batch(values, pop, lower=lower, upper=upper, value_type="proportion",
+                    reps=50_000, seed=3)
+    z95 = NormalDist().inv_cdf(0.975)
+    for i in range(2):
+        logit_se = (np.log(upper[i] / (1 - upper[i])) - np.log(lower[i] / (1 - lower[i]))) / (
+            2 * z95)
+        mu = np.log(values[i] / (1 - values[i]))
+        ref_sii, ref_rii = _slow_reference_limits(mu, pop[i], logit_se,
+                                                  lambda t: 1 / (1 + np.exp(-t)), 0.95, 4000,
+                                                  seed=100 + i)
+        width = ref_sii[1] - ref_sii[0]
+        assert got["sii_lower"][i] == pytest.approx(ref_sii[0], abs=0.1 * width)
+        assert got["sii_upper"][i] == pytest.approx(ref_sii[1], abs=0.1 * width)
+        rwidth = ref_rii[1] - ref_rii[0]
+        assert got["rii_lower"][i] == pytest.approx(ref_rii[0], abs=0.1 * rwidth)
+        assert got["rii_upper"][i] == pytest.approx(ref_rii[1], abs=0.1 * rwidth)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(values=np.ones((2, 4)), populations=np.ones((2, 4))), "between 5 and 100"),
+        (dict(values=np.ones((2, 10)), populations=np.ones((3, 10))), "same shape"),
+        (dict(values=np.ones((2, 10)), populations=np.ones((2, 10)), se=np.ones((2, 9))),
+         "shape of values"),
+        (dict(values=np.ones((2, 10)), populations=np.zeros((2, 10))), "population"),
+        (dict(values=np.ones((2, 10)), populations=np.ones((2, 10)), se=-np.ones((2, 10))),
+         "se must be >= 0"),
+        (dict(values=np.ones((2, 10)), populations=np.ones((2, 10)), value_type="proportion"),
+         "between 0 and 1"),
+        (dict(values=np.ones((2, 10)), populations=np.ones((2, 10)), reps=10), "reps"),
+        (dict(values=np.ones((2, 2, 10)), populations=np.ones((2, 2, 10))), "2-D"),
+    ],
+)
+def test_sii_batch_invalid(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sii_batch(**kwargs)
 
 
 # ======================================================================================
