@@ -49,12 +49,22 @@ def queued(broker):
     """Tasks go to the broker instead of running in the test process."""
     conf = celery_app.conf
     saved = (conf.task_always_eager, conf.broker_url)
+
+    def fresh_pools():
+        # Eager tasks earlier in the session made producer pools for the default broker;
+        # drop them so that messages go to this test's broker.
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
     conf.task_always_eager, conf.broker_url = False, broker
+    fresh_pools()
     try:
         yield
     finally:
         conf.task_always_eager, conf.broker_url = saved
-        celery_app.pool.force_close_all()
+        fresh_pools()
 
 
 def test_the_evidence_pack_is_worked_out_on_the_worker_and_then_served_from_the_cache(
