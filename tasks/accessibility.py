@@ -7,6 +7,28 @@
 See :mod:`tasks.act` for the rule implementations.
 """
 
-from tasks.act import CANT_TELL, FAILED, PASSED, RULES, Finding, check_html, rule_ids
+from tasks.act import (
+    CANT_TELL,
+    FAILED,
+    PASSED,
+    RULES,
+    Finding,
+    check_html,
+    css_selector,
+    iter_results,
+    open_page,
+    rule_ids,
+)
 
-__all__ = ["CANT_TELL", "FAILED", "PASSED", "RULES", "Finding", "check_html", "rule_ids"]
+__all__ = [
+    "CANT_TELL",
+    "FAILED",
+    "PASSED",
+    "RULES",
+    "Finding",
+    "check_html",
+    "css_selector",
+    "iter_results",
+    "open_page",
+    "rule_ids",
+]

@@ -1,7 +1,8 @@
 """The two audit engines and the one shape their findings are stored in.
 
 * ``static``: :func:`tasks.accessibility.check_html`, the W3C ACT rules decided from the
-  markup alone. Fast (about 0.1 s for a 100 KB page), no browser.
+  markup alone. Fast (about 0.05 s for a 100 KB page; audits run the rules through
+  :func:`static_audit`, about a third of that), no browser.
 * ``axe``: axe-core (bundled by ``axe-playwright-python``) in headless Chromium.
 
 The browser never touches the network. The page's HTML is fetched beforehand by the
@@ -30,7 +31,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from tasks.accessibility import CANT_TELL, FAILED, PASSED, check_html
+from tasks.accessibility import (
+    CANT_TELL,
+    FAILED,
+    PASSED,
+    RULES,
+    check_html,
+    css_selector,
+    open_page,
+)
 
 STATIC = "static"
 AXE = "axe"
@@ -114,6 +123,62 @@ def static_findings(html: str, url: str = "") -> list[dict]:
          "message": f.message}
         for f in check_html(html, url)
     ]
+
+
+def static_audit(html: str, url: str = "", limit: int = MAX_STORED_FINDINGS, probe=None
+                 ) -> tuple[dict[str, int], list[dict], object]:
+    """What the static checker stores for a page: ``(count_outcomes(f), compact_findings(f,
+    limit), probe result)`` for ``f = static_findings(html, url)``, without building the
+    findings that compacting only counts: a passed finding's target selector is worked out
+    only for the first pass of each rule (the one a grouped finding shows), and the page's
+    elements are materialised only as far as the rules and those selectors need.
+
+    ``probe(parser)``, if given, is called with the page's lexbor parser (``limit_nesting``
+    of the HTML) before it is released, and its result returned."""
+    counts = {PASSED: 0, FAILED: 0, CANT_TELL: 0}
+    listed: list[dict] = []  # failed, then cantTell: what compact_findings sorts first
+    cant_tell: list[dict] = []
+    passed: dict[str, dict] = {}  # rule -> its first pass, then how many
+    passed_nodes: dict[str, int] = {}
+    with open_page(html, url) as page:
+        for spec in RULES:
+            rule = spec.id
+            npassed = 0
+            page.quiet = False
+            page.passes = 0  # passes a rule counts (without yielding) once quiet
+            for outcome, el, message in spec.fn(page):
+                if outcome == PASSED:
+                    if not npassed:
+                        passed[rule] = {"rule": rule, "wcag": list(spec.wcag), "outcome": outcome,
+                                        "target": css_selector(page, el), "message": message}
+                        page.quiet = True  # the other passes are only counted
+                    npassed += 1
+                    continue
+                counts[outcome] += 1
+                finding = {"rule": rule, "wcag": list(spec.wcag), "outcome": outcome,
+                           "target": css_selector(page, el), "message": message}
+                (listed if outcome == FAILED else cant_tell).append(finding)
+            npassed += page.passes
+            if npassed:
+                passed_nodes[rule] = npassed
+                counts[PASSED] += npassed
+        probed = probe(page.parser) if probe is not None else None
+    listed.extend(cant_tell)
+    limit = max(limit, 0)
+    kept = [_clean(f) for f in listed[:limit]]
+    grouped: dict[tuple[str, str], dict] = {}
+    for finding in listed[limit:]:
+        key = (finding["rule"], finding["outcome"])
+        group = grouped.get(key)
+        if group is None:
+            group = grouped[key] = dict(_clean(finding), nodes=0)
+            group["message"] = "Further elements with the same outcome (not listed)."
+        group["nodes"] += 1
+    for rule, finding in passed.items():
+        group = dict(_clean(finding), nodes=passed_nodes[rule])
+        group["message"] = "Passed."
+        grouped[(rule, PASSED)] = group
+    return counts, kept + list(grouped.values()), probed
 
 
 def count_outcomes(findings: list[dict]) -> dict[str, int]:

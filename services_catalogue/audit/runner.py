@@ -64,6 +64,9 @@ class PageAudit:
     statement_found_url: str = ""
     statement_checks: dict = field(default_factory=dict)
     statement_out_of_date: bool = False
+    # False when the static check saw that the page links nothing a statement link could be
+    # (so `statement_links` need not parse it again); None when not known. Not stored.
+    may_link_statement: bool | None = field(default=None, repr=False, compare=False)
 
     def model_fields(self) -> dict:
         return {
@@ -113,6 +116,25 @@ def _fill_fetch(audit: PageAudit, result: FetchResult) -> None:
         audit.transient = result.status in TRANSIENT_STATUSES
     elif not is_html(result.content_type):
         audit.error = f"Not an HTML page ({result.content_type or 'no content type'})."
+
+
+# Every anchor that `statement_links` could score (link text, aria-label, title or address
+# mentioning "accessibility", in any ASCII case; its text is matched one text node at a time,
+# so a text node holding the word is needed, inside the anchor or one of its descendants).
+_STATEMENT_LINK_SELECTOR = ", ".join(
+    f"a[href]{where}" for where in (
+        ':lexbor-contains("accessibility" i)', ' :lexbor-contains("accessibility" i)',
+        '[href*="accessibility" i]', '[aria-label*="accessibility" i]',
+        '[title*="accessibility" i]',
+    )
+)
+
+
+def may_link_statement(parser) -> bool:
+    """Whether `statement_links` could find anything on a page, asked of the page's parse
+    (lexbor's selector engine, in C) so that pages without such a link are not parsed and
+    walked again."""
+    return parser.css_first(_STATEMENT_LINK_SELECTOR) is not None
 
 
 def is_html(content_type: str) -> bool:
@@ -171,9 +193,11 @@ class Checker:
                     self._axe = None
         if findings is None:
             audit.engine = engines.STATIC
-            findings = engines.static_findings(html, url)
-        counts = engines.count_outcomes(findings)
-        audit.findings = engines.compact_findings(findings)
+            counts, audit.findings, audit.may_link_statement = engines.static_audit(
+                html, url, probe=None if "\x00" in html else may_link_statement)
+        else:
+            counts = engines.count_outcomes(findings)
+            audit.findings = engines.compact_findings(findings)
         audit.passed_count = counts["passed"]
         audit.failed_count = counts["failed"]
         audit.cant_tell_count = counts["cantTell"]
@@ -207,7 +231,7 @@ def audit_url(url: str, fetcher, *, engine: str | None = None, statement_url: st
         start, html = audit_page(url, fetcher, checker, START_PAGE)
         report = AuditReport(start=start)
         candidates = [statement_url] if statement_url else []
-        if html:
+        if html and start.may_link_statement is not False:
             candidates += statement_links(html, start.final_url or url)
         start_keys = {_normalise(url), _normalise(start.final_url or url)}
         seen = set(start_keys)

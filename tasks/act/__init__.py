@@ -10,12 +10,25 @@ on something the markup does not contain, the finding's outcome is ``cantTell``.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import rules_aria, rules_names, rules_page, rules_tables  # noqa: F401  (registration)
-from .base import CANT_TELL, FAILED, PASSED, RULES, Finding, css_selector
-from .dom import Page
+from .base import CANT_TELL, FAILED, PASSED, RULES, Finding, RuleSpec, css_selector
+from .dom import El, Page
 
-__all__ = ["CANT_TELL", "FAILED", "PASSED", "RULES", "Finding", "check_html", "rule_ids"]
+__all__ = [
+    "CANT_TELL",
+    "FAILED",
+    "PASSED",
+    "RULES",
+    "Finding",
+    "check_html",
+    "css_selector",
+    "iter_results",
+    "open_page",
+    "rule_ids",
+]
 
 RULE_ORDER = (
     "5f99a7 6cfa84 ff89c9 in6db8 bc4a75 5c01ea 6a7281 73f2c2 97a4e1 de46e4 46ca7f 7d6734 "
@@ -40,8 +53,21 @@ def rule_ids() -> list[str]:
     return [r.id for r in RULES]
 
 
-def check_html(html: str, url: str = "") -> list[Finding]:
-    """Check a page against the implemented ACT rules."""
+def iter_results(page: Page) -> Iterator[tuple[RuleSpec, str, El | None, str]]:
+    """(rule, outcome, element or None for the page, message) for each test target, rule by
+    rule; the target selector of an element is :func:`css_selector` (while the page is
+    open)."""
+    for spec in RULES:
+        for outcome, el, message in spec.fn(page):
+            yield spec, outcome, el, message
+
+
+@contextmanager
+def open_page(html: str, url: str = "", *, lazy: bool = True) -> Iterator[Page]:
+    """The parsed page for :func:`iter_results`, released on leaving the block.
+
+    Lazy by default: elements are materialised as the rules ask for them, so a caller that
+    wants only some target selectors does not pay for the others."""
     # The page model is many small linked objects; pausing the cyclic garbage collector while
     # building and checking it avoids repeated full collections on large pages, and releasing
     # it afterwards frees it at once instead of leaving cycles for the collector.
@@ -49,7 +75,18 @@ def check_html(html: str, url: str = "") -> list[Finding]:
     gc.disable()
     page = None
     try:
-        page = Page(html, url)
+        page = Page(html, url, lazy=lazy)
+        yield page
+    finally:
+        if page is not None:
+            page.release()
+        if gc_was_enabled:
+            gc.enable()
+
+
+def check_html(html: str, url: str = "") -> list[Finding]:
+    """Check a page against the implemented ACT rules."""
+    with open_page(html, url) as page:
         findings: list[Finding] = []
         append = findings.append
         for spec in RULES:
@@ -58,8 +95,3 @@ def check_html(html: str, url: str = "") -> list[Finding]:
             for outcome, el, message in spec.fn(page):
                 append(_finding(rule_id, list(wcag), outcome, css_selector(page, el), message))
         return findings
-    finally:
-        if page is not None:
-            page.release()
-        if gc_was_enabled:
-            gc.enable()

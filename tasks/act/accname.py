@@ -43,9 +43,90 @@ def accessible_name(page: Page, el: El) -> str:
     cache = el.cache
     name = cache.get("name")
     if name is None:
-        name = normalize(_Computation(page, el).name(el))
+        name = _name_from_text(page, el)
+        if name is None:
+            name = normalize(_Computation(page, el).name(el))
         cache["name"] = name
     return name
+
+
+# what _Computation does for an element named by its text alone, or not at all
+_AUTHOR_NAMING = ("aria-labelledby", "aria-label", "title")
+_NATIVELY_NAMED = frozenset(
+    "input select textarea meter output progress img area fieldset figure table".split()
+)
+
+
+def _input_name(page: Page, el: El) -> str | None:
+    """The accessible name of an HTML input without author naming attributes that is not a
+    button (what _Computation works out: its labels' text, else its placeholder), or None
+    when the full computation is needed."""
+    t = input_type(el)
+    if t in ("button", "submit", "reset", "image"):
+        return None
+    role = semantic_role(page, el)
+    if role in PRESENTATIONAL:
+        return None
+    labels = labels_of(page, el)
+    if labels:
+        parts = []
+        for lab in labels:
+            attrs = lab.attrs
+            if (
+                lab.tag != "label"
+                or lab.ns != HTML
+                or "role" in attrs
+                or "aria-labelledby" in attrs
+                or "aria-label" in attrs
+                or "title" in attrs
+            ):
+                return None
+            text = page.text_only(lab)
+            if text is None:
+                return None
+            parts.append("" if lab.flags & _HIDDEN_FLAGS else normalize(text))
+        text = " ".join(parts)
+        if text.strip():
+            return normalize(text)
+    # no name from content for a childless input; no tooltip (no title)
+    if t in _TEXT_INPUTS:
+        attrs = el.attrs
+        ph = attrs.get("placeholder") or attrs.get("aria-placeholder")
+        if ph and ph.strip(_ASCII_WS):
+            return normalize(ph)
+    return ""
+
+
+def _name_from_text(page: Page, el: El) -> str | None:
+    """The accessible name of an HTML element without author naming attributes, no native
+    text alternative and only text for content (the common case: links, headings, buttons,
+    cells...), or None when the full computation is needed."""
+    attrs = el.attrs
+    if el.ns != HTML:
+        return None
+    for a in _AUTHOR_NAMING:
+        if a in attrs:
+            return None
+    tag = el.tag
+    if tag in _NATIVELY_NAMED:
+        if tag == "input":
+            return _input_name(page, el)
+        if tag != "img":
+            return None
+        # named by its alt attribute (even an empty one), unless presentational
+        if semantic_role(page, el) in PRESENTATIONAL:
+            return ""
+        alt = attrs.get("alt", False)
+        return "" if alt is False else normalize(alt or "")
+    role = semantic_role(page, el)
+    if el.tag == "button" and role not in PRESENTATIONAL and labels_of(page, el):
+        return None
+    if role not in NAME_FROM_CONTENT_ROLES and el.tag != "summary":
+        return ""  # no name from content, no tooltip, no placeholder
+    text = el.page.text_only(el)
+    if text is None:
+        return None
+    return normalize(text)
 
 
 def labels_of(page: Page, el: El) -> list[El]:
@@ -54,12 +135,13 @@ def labels_of(page: Page, el: El) -> list[El]:
     ident = el.attrs.get("id")
     if ident and page.by_id.get(ident) is el:
         out.extend(page.labels_for.get(ident, ()))
-    lab = el.label_anc
+    lab = el.label_anc if page.implicit_labels() else None
     if lab is not None and "for" not in lab.attrs and lab not in out:
         first = _first_labelable(lab)
         if first is el:
             out.append(lab)
-    out.sort(key=lambda e: e.pos)
+    if len(out) > 1:
+        out.sort(key=lambda e: e.pos)
     return out
 
 
@@ -200,10 +282,7 @@ class _Computation:
         if tag in ("input", "select", "textarea", "button", "meter", "output", "progress"):
             labels = labels_of(self.page, el)
             if labels:
-                text = " ".join(
-                    normalize(self._compute(lab, False, True, hidden_ok, depth + 1))
-                    for lab in labels
-                )
+                text = " ".join(self._label_text(lab, hidden_ok, depth) for lab in labels)
                 if text.strip():
                     return text
             if tag == "input":
@@ -237,6 +316,27 @@ class _Computation:
         if tag == "table":
             return self._child_content(el, "caption", hidden_ok, depth)
         return None
+
+    def _label_text(self, lab: El, hidden_ok: bool, depth: int) -> str:
+        """normalize(_compute(lab, False, True, hidden_ok, depth + 1)), without the full
+        computation for a plain label holding only text."""
+        attrs = lab.attrs
+        if (
+            lab.ns == HTML
+            and lab.tag == "label"
+            and "role" not in attrs
+            and "aria-labelledby" not in attrs
+            and "aria-label" not in attrs
+            and "title" not in attrs
+            and id(lab) not in self.active
+            and depth + 1 <= _MAX_DEPTH
+        ):
+            text = self.page.text_only(lab)
+            if text is not None:
+                if not hidden_ok and lab.flags & _HIDDEN_FLAGS and lab is not self.root:
+                    return ""
+                return normalize(text)
+        return normalize(self._compute(lab, False, True, hidden_ok, depth + 1))
 
     def _child_content(self, el: El, tag: str, hidden_ok: bool, depth: int) -> str | None:
         for c in el.children:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .dom import El, Page
+from .dom import El, Page, child_nth
 
 PASSED, FAILED, CANT_TELL = "passed", "failed", "cantTell"
 
@@ -54,51 +54,59 @@ def css_selector(page: Page, el: El | None) -> str:
     so the paths of siblings share their ancestors' work."""
     if el is None:
         return "html"
+    if type(el) is not El:  # a lexbor node (rules may yield those for plain elements)
+        node = el
+        el = page.mem.get(node.mem_id)
+        if el is None:
+            return _node_selector(page, node)
     sel = el.cache.get("sel")
     if sel is not None:
         return sel
+    id_count = page.id_count
     chain: list[El] = []
     node: El | None = el
     base = ""
     while node is not None:
-        cached = node.cache.get("sel")
+        cache = node.cache
+        cached = cache.get("sel")
         if cached is not None:
             base = cached
             break
         ident = node.attrs.get("id")
-        if ident and page.id_count.get(ident) == 1 and _PLAIN_ID.match(ident):
-            base = "#" + ident
-            node.cache["sel"] = base
+        if ident and id_count.get(ident) == 1 and _PLAIN_ID.match(ident):
+            base = cache["sel"] = "#" + ident
             break
-        if node.parent is None:
-            base = node.tag
-            node.cache["sel"] = base
+        parent = node.parent
+        if parent is None:
+            base = cache["sel"] = node.tag
             break
         chain.append(node)
-        node = node.parent
+        node = parent
     for node in reversed(chain):
-        base = f"{base} > {node.tag}:nth-child({node.nth})"
-        node.cache["sel"] = base
+        base = node.cache["sel"] = f"{base} > {node.tag}:nth-child({node.nth})"
     return base
+
+
+def _node_selector(page: Page, node) -> str:
+    """css_selector for the lexbor node of a plain element that is not materialised (its
+    tag is lexbor's, it has a parent), without materialising it."""
+    flagged = page.flagged_set()
+    parent = node.parent
+    if flagged is None or node.mem_id in flagged or parent is None:
+        return css_selector(page, page.wrap(node))
+    ident = node.attributes.get("id")
+    if ident and page.id_count.get(ident) == 1 and _PLAIN_ID.match(ident):
+        return "#" + ident
+    parent_el = page.wrap(parent)
+    if parent_el is None:
+        return css_selector(page, page.wrap(node))
+    return f"{css_selector(page, parent_el)} > {node.tag}:nth-child({child_nth(parent_el, node)})"
 
 
 def candidates(page: Page, tags: Iterable[str] = (), with_roles: bool = True) -> list[El]:
     """HTML elements with one of ``tags`` plus (optionally) every element with a role
     attribute, in document order and without duplicates."""
-    seen: set[int] = set()
-    out: list[El] = []
-    for t in tags:
-        for el in page.by_tag.get(t, ()):
-            if id(el) not in seen:
-                seen.add(id(el))
-                out.append(el)
-    if with_roles:
-        for el in page.role_els:
-            if id(el) not in seen:
-                seen.add(id(el))
-                out.append(el)
-    out.sort(key=lambda e: e.pos)
-    return out
+    return page.pool_els(tags, ("role",) if with_roles else ())
 
 
 def describe(el: El) -> str:

@@ -176,6 +176,8 @@ def is_disabled(el: El) -> bool:
     """ACT "disabled element": actually disabled, or aria-disabled=true on it or an ancestor."""
     if is_disabled_control(el):
         return True
+    if not el.page.may_have_attr("aria-disabled"):
+        return False
     node = el
     while node is not None:
         v = node.attrs.get("aria-disabled")
@@ -362,6 +364,22 @@ def _implicit_role(page: Page, el: El) -> str | None:
     return "generic"  # custom and unknown elements behave like span
 
 
+_MISSING = object()
+# HTML elements whose implicit role depends on nothing but the tag (and is not presentation)
+_CONTEXT_FREE_ROLES: dict[str, str | None] = {
+    **{
+        tag: role
+        for tag, role in _TAG_ROLES.items()
+        if tag not in _TABLE_PARTS and tag not in ("li", "dt", "dd")
+    },
+    **dict.fromkeys(_GENERIC_TAGS, "generic"),
+    **dict.fromkeys(_NO_ROLE_TAGS, None),
+}
+assert not {"a", "area", "img", "input", "select", "option", "header", "footer", "section"} & set(
+    _CONTEXT_FREE_ROLES
+)
+
+
 def is_marked_decorative(page: Page, el: El) -> bool:
     xr = explicit_role(el)
     if xr in PRESENTATIONAL:
@@ -378,8 +396,19 @@ def is_marked_decorative(page: Page, el: El) -> bool:
 
 def semantic_role(page: Page, el: El) -> str | None:
     cache = el.cache
-    if "sr" in cache:
-        return cache["sr"]
+    role = cache.get("sr", _MISSING)
+    if role is not _MISSING:
+        return role
+    if el.ns == HTML and "role" not in el.attrs:
+        # no role attribute: the implicit role, unless it is presentational
+        tag = el.tag
+        role = _CONTEXT_FREE_ROLES.get(tag, _MISSING)
+        if role is not _MISSING:
+            cache["sr"] = role
+            return role
+        if tag == "a":
+            role = cache["sr"] = "link" if "href" in el.attrs else "generic"
+            return role
     xr = explicit_role(el)
     if xr in PRESENTATIONAL or (xr is None and implicit_role(page, el) == "presentation"):
         if focusable(el) or has_global_aria(el):
@@ -438,7 +467,7 @@ def aria_owner_map(page: Page) -> dict[int, El]:
         m = {}
         owned: dict[int, list[El]] = {}
         by_id = page.by_id
-        for el in sorted(page.aria_els, key=lambda e: e.pos):
+        for el in page.aria_els:
             v = el.attrs.get("aria-owns")
             if not v:
                 continue

@@ -7,7 +7,7 @@ import re
 from .accname import DEFAULT_IMAGE_BUTTON_NAME, accessible_name
 from .aria_data import inherits
 from .base import CANT_TELL, FAILED, PASSED, candidates, describe, rule
-from .dom import HTML, SVG, Page
+from .dom import HIDDEN_FLAGS, HTML, SVG, Page
 from .roles import (
     PRESENTATIONAL,
     explicit_role,
@@ -20,21 +20,43 @@ from .roles import (
 )
 
 
+def _plain_text_name(page: Page, el) -> str | None:
+    """The accessible name of an HTML element with a name-from-content role that has no
+    author naming attributes and only text for content (what accessible_name computes),
+    else None."""
+    attrs = el.attrs
+    if "aria-label" in attrs or "aria-labelledby" in attrs or "title" in attrs:
+        return None
+    text = page.text_only(el)
+    if text is None:
+        return None
+    return " ".join(text.split())
+
+
 def _named(name: str) -> str:
     return f'accessible name "{name}"' if len(name) <= 80 else "a non-empty accessible name"
 
 
 # ---------------------------------------------------------------------------- 97a4e1
+_BUTTON_INPUTS = frozenset({"button", "image", "reset", "submit"})
+
+
 @rule("97a4e1", "Button has non-empty accessible name", ["4.1.2"])
 def button_name(page: Page):
     for el in candidates(page, ("button", "input")):
+        if el.tag == "input" and "role" not in el.attrs and el.ns == HTML:
+            if input_type(el) not in _BUTTON_INPUTS:
+                continue  # its implicit role is not button (and it has no other)
         if semantic_role(page, el) != "button" or not included(page, el):
             continue
         if el.tag == "input" and el.ns == HTML and input_type(el) == "image":
             continue
         name = accessible_name(page, el)
         if name:
-            yield PASSED, el, f"The button has the {_named(name)}."
+            if page.quiet:
+                page.passes += 1  # counted, not listed
+            else:
+                yield PASSED, el, f"The button has the {_named(name)}."
         else:
             yield FAILED, el, f"{describe(el)} is a button without an accessible name."
 
@@ -42,7 +64,7 @@ def button_name(page: Page):
 # ---------------------------------------------------------------------------- 7d6734
 @rule("7d6734", "SVG element with explicit role has non-empty accessible name", ["1.1.1"])
 def svg_image_name(page: Page):
-    for el in sorted(page.role_els, key=lambda e: e.pos):
+    for el in page.role_els:
         if el.ns != SVG:
             continue
         xr = explicit_role(el)
@@ -80,7 +102,10 @@ def form_field_name(page: Page):
         name = accessible_name(page, el)
         what = role or f'input type="{input_type(el)}"'
         if name:
-            yield PASSED, el, f"The {what} has the {_named(name)}."
+            if page.quiet:
+                page.passes += 1  # counted, not listed
+            else:
+                yield PASSED, el, f"The {what} has the {_named(name)}."
         else:
             yield FAILED, el, f"{describe(el)} is a form field ({what}) without an accessible name."
 
@@ -89,11 +114,20 @@ def form_field_name(page: Page):
 @rule("ffd0e9", "Heading has non-empty accessible name", [])
 def heading_name(page: Page):
     for el in candidates(page, ("h1", "h2", "h3", "h4", "h5", "h6")):
-        if el.ns != HTML or semantic_role(page, el) != "heading" or not included(page, el):
-            continue
-        name = accessible_name(page, el)
+        attrs = el.attrs
+        if "role" not in attrs and not el.flags & HIDDEN_FLAGS and el.ns == HTML:
+            name = _plain_text_name(page, el)  # a heading, included
+        else:
+            name = None
+        if name is None:
+            if el.ns != HTML or semantic_role(page, el) != "heading" or not included(page, el):
+                continue
+            name = accessible_name(page, el)
         if name:
-            yield PASSED, el, f"The heading has the {_named(name)}."
+            if page.quiet:
+                page.passes += 1  # counted, not listed
+            else:
+                yield PASSED, el, f"The heading has the {_named(name)}."
         else:
             yield FAILED, el, f"{describe(el)} is a heading without an accessible name."
 
@@ -148,7 +182,10 @@ def image_name(page: Page):
             continue
         name = accessible_name(page, el)
         if name:
-            yield PASSED, el, f"The image has the {_named(name)}."
+            if page.quiet:
+                page.passes += 1  # counted, not listed
+            else:
+                yield PASSED, el, f"The image has the {_named(name)}."
         else:
             yield (
                 FAILED,
@@ -163,22 +200,58 @@ def image_name(page: Page):
 # ---------------------------------------------------------------------------- c487ae
 @rule("c487ae", "Link has non-empty accessible name", ["4.1.2", "2.4.4", "2.4.9", "1.1.1"])
 def link_name(page: Page):
-    for el in candidates(page, ("a", "area")):
-        if el.ns != HTML or not inherits(semantic_role(page, el), "link"):
-            continue
-        if not included(page, el):
-            continue
-        name = accessible_name(page, el)
-        if name:
-            yield PASSED, el, f"The link has the {_named(name)}."
+    # Plain links (an <a href> outside every flagged subtree, without role, aria-* or title
+    # attributes, holding only text) are read straight from lexbor: they are links,
+    # included, named by their text.  The others get the full treatment.
+    plain = page.plain_links()
+    mem = page.mem
+    wrap = page.wrap
+    selector = ":is(a,area,[role])" if page.mentions(b"role") else ":is(a,area)"
+    for node in page.parser.css(selector):
+        name = None
+        if plain:
+            mid = node.mem_id
+            if mid in plain and mid not in mem:
+                c = node.child
+                if c is None:
+                    text = ""
+                elif c.next is None and c.tag == "-text":
+                    text = c.text_content or ""
+                else:
+                    text = page.node_text_only(node)
+                if text is not None:
+                    if page.quiet and text and not text.isspace():
+                        page.passes += 1  # a pass, counted (its name is not needed)
+                        continue
+                    name = " ".join(text.split())
+        if name is None:
+            el = wrap(node)
+            if el is None:
+                continue
+            if el.ns != HTML:
+                continue
+            if el.tag not in ("a", "area") and "role" not in el.attrs:
+                continue
+            if not inherits(semantic_role(page, el), "link") or not included(page, el):
+                continue
+            name = accessible_name(page, el)
+            target = el
         else:
+            target = node
+        if name:
+            if page.quiet:
+                page.passes += 1  # counted, not listed
+            else:
+                yield PASSED, target, f"The link has the {_named(name)}."
+        else:
+            el = wrap(node)
             yield FAILED, el, f"{describe(el)} is a link without an accessible name."
 
 
 # ---------------------------------------------------------------------------- m6b1q3
 @rule("m6b1q3", "Menuitem has non-empty accessible name", ["4.1.2"])
 def menuitem_name(page: Page):
-    for el in sorted(page.role_els, key=lambda e: e.pos):
+    for el in page.role_els:
         if el.ns != HTML or semantic_role(page, el) != "menuitem" or not included(page, el):
             continue
         name = accessible_name(page, el)

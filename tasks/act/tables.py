@@ -106,9 +106,116 @@ def html_table_model(page: Page, table: El) -> TableModel:
     return model
 
 
-def _classify_headers(model: TableModel) -> None:
+def simple_table_headers(page: Page, table: El) -> list[tuple[object, str, bool]] | None:
+    """For a plain ``<table>`` (no spans, headers attributes or cell roles; no cell hidden or
+    styled): its header cells in the order of :func:`html_table_model`'s cells, each as
+    (lexbor node, "columnheader" or "rowheader", assigned to a cell), read from lexbor's
+    nodes without materialising the rows and cells.  None when the table is not plain.
+
+    Tables with the same shape (per row: which cells are th, their scope, which are empty)
+    have the same answer, which is worked out once per page."""
+    rows: list = []
+    tfoot_rows: list = []
+    for child in table.node.iter(include_text=False):
+        tag = child.tag
+        if tag == "tr":
+            rows.append(child)
+        elif tag == "thead" or tag == "tbody":
+            rows.extend(c for c in child.iter(include_text=False) if c.tag == "tr")
+        elif tag == "tfoot":
+            tfoot_rows.extend(c for c in child.iter(include_text=False) if c.tag == "tr")
+    rows.extend(tfoot_rows)
+    flagged = page.flagged_set()
+    if flagged is None:
+        return None
+    mem = page.mem
+    is_source = page._is_source
+    shape = []
+    headers = []  # header cell nodes, in order
+    for tr in rows:
+        row = []
+        for c in tr.iter(include_text=False):
+            tag = c.tag
+            if tag != "td" and tag != "th":
+                continue
+            attrs = c.attributes
+            mid = c.mem_id
+            if (
+                attrs
+                and (
+                    "role" in attrs
+                    or "headers" in attrs
+                    or attrs.get("colspan")
+                    or attrs.get("rowspan")
+                    or is_source(tag, attrs)
+                )
+            ) or mid in flagged or mid in mem:
+                return None  # not plain (or materialised: the general case handles it)
+            if tag == "th":
+                headers.append(c)
+                row.append(((attrs.get("scope") or "").strip().lower(), _node_is_empty(c)))
+            else:
+                row.append((None, _node_is_empty(c)))
+        shape.append(tuple(row))
+    shapes = page._index.setdefault("table_shapes", {})
+    key = tuple(shape)
+    answer = shapes.get(key)
+    if answer is None:
+        answer = shapes[key] = _simple_table_answer(page, key)
+    return [(node, role, ok) for node, (role, ok) in zip(headers, answer, strict=True)]
+
+
+def _simple_table_answer(page: Page, shape: tuple) -> list[tuple[str, bool]]:
+    """(role, assigned) of each header cell of a plain table of this shape (see
+    simple_table_headers), with the algorithms of the general case."""
+    model = TableModel()
+    scopes: dict[int, str] = {}
+    n = 0
+    for y, row in enumerate(shape):
+        for x, (scope, empty) in enumerate(row):
+            n += 1
+            cell = Cell(n, x, y, 1, 1)  # a stand-in for the cell's element
+            cell.empty = empty
+            if scope is not None:
+                cell.is_header = True
+                scopes[n] = scope
+            model.cells.append(cell)
+            model.by_el[n] = cell
+            model.grid[(x, y)] = cell
+    _classify_headers(model, scopes)
+    # every cell is a cell or a header cell (its role is in _CELL_ROLES), none has headers
+    assigned: set[int] = set()
+    wanted = sum(1 for c in model.cells if c.is_header and not c.empty)
+    for cell in model.cells:
+        if len(assigned) >= wanted:
+            break
+        for h in header_cells(page, model, cell, None):
+            assigned.add(h.el)
+    return [
+        ("rowheader" if c.row_header else "columnheader", c.el in assigned)
+        for c in model.cells
+        if c.is_header
+    ]
+
+
+def _node_is_empty(node) -> bool:
+    """_is_empty for a lexbor node."""
+    c = node.child
+    while c is not None:
+        tag = c.tag
+        if tag == "-text":
+            if (c.text_content or "").strip():
+                return False
+        elif tag and tag[0] not in "-_!#":
+            return False
+        c = c.next
+    return True
+
+
+def _classify_headers(model: TableModel, scopes: dict[int, str] | None = None) -> None:
     """Column / row header status of header cells (HTML "column header" and "row header",
-    with empty data cells not counting, and the first row / column as a tie-breaker)."""
+    with empty data cells not counting, and the first row / column as a tie-breaker).
+    ``scopes``: for _simple_table_answer, each header cell's scope (no cell has a role)."""
     data_rows: set[int] = set()
     data_cols: set[int] = set()
     for cell in model.cells:
@@ -118,8 +225,12 @@ def _classify_headers(model: TableModel) -> None:
     for cell in model.cells:
         if not cell.is_header:
             continue
-        xr = explicit_role(cell.el)
-        scope = (cell.el.attrs.get("scope") or "").strip().lower()
+        if scopes is None:
+            xr = explicit_role(cell.el)
+            scope = (cell.el.attrs.get("scope") or "").strip().lower()
+        else:
+            xr = None
+            scope = scopes[cell.el]
         if xr == "columnheader" or (xr is None and scope in ("col", "colgroup")):
             cell.col_header = True
         elif xr == "rowheader" or (xr is None and scope in ("row", "rowgroup")):

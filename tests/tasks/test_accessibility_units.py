@@ -410,3 +410,102 @@ def _realistic_page(size: int = 100_000, seed: int = 1) -> str:
         )
     parts.append("</main><footer><p>Footer</p></footer></body></html>")
     return "".join(parts)
+
+
+# ------------------------------------------------ lazy pages, fast paths and the audit shape
+def _hostile_mix() -> list[str]:
+    """Pages mixing what makes an element's state depend on its ancestors or its style."""
+    parts = [
+        '<div aria-hidden="true"><a href="/a">hidden link</a><button>b</button></div>',
+        '<div hidden><img src="x.png"></div><p class="hide">t <a href="/b">l</a></p>',
+        "<details><summary>s</summary><a href=/c>in closed details</a><summary>2</summary>"
+        "</details><details open><a href=/d>open</a></details>",
+        '<fieldset disabled><legend>l<input id="f"></legend><input autocomplete="email">'
+        "</fieldset>",
+        '<svg role="img"><title>t</title><a href="/e">svg link</a><foreignObject>'
+        '<a href="/f">fo</a></foreignObject></svg>',
+        "<math><annotation-xml encoding='text/html'><a href=/g>m</a></annotation-xml></math>",
+        '<table><tr><th>a</th><th scope="row">b</th></tr><tr><td></td><td>2</td></tr></table>'
+        '<table><tr><th colspan="2">x</th></tr><tr><td>1</td><td>2</td></tr></table>',
+        '<table><tr><th>h</th></tr><tr><td style="display:none">1</td></tr></table>',
+        '<label>Name <input id="n"></label><label for="m">M</label><input id="m">'
+        '<input id="m"><span id="off">x</span>',
+        '<a href="/h" title="t"></a><a href="/i">  </a><a href="/j"><!-- c -->x</a>'
+        '<a href="/k" class="hide">hidden by class</a><a href="/l" style="opacity:0">o</a>',
+        '<div role="list"><div role="listitem"><a href="/m">x</a></div></div>'
+        '<ul role="presentation"><li><a href=/n>n</a></li></ul>',
+        '<dialog><button>closed dialog</button></dialog><dialog open><a href=/o>o</a></dialog>',
+        '<noscript><a href="/p">p</a></noscript><template><a href="/q">q</a></template>',
+        '<button aria-hidden="true" tabindex="0">x</button><h2 aria-label="">h</h2><h3></h3>',
+        '<img alt><img alt=" "><img alt="a" tabindex="0"><img src=y role="presentation" '
+        'aria-label="z"><input type="image" src=q><select aria-label="s"><option>o</select>',
+    ]
+    head = "<style>.hide{display:none} #off{position:absolute;left:-9999px}</style>"
+    rnd = random.Random(7)
+    pages = []
+    for _ in range(12):
+        body = "".join(rnd.sample(parts, 6))
+        pages.append(f'<!DOCTYPE html><html lang="en"><head><title>t</title>{head}</head>'
+                     f"<body>{body}</body></html>")
+    return pages
+
+
+def _state(el) -> tuple:
+    lab = el.label_anc
+    return (el.tag, el.ns, el.flags, el.style, el.attrs, el.nth, el.pos, el.depth,
+            None if lab is None else lab.pos, el.text_content())
+
+
+@pytest.mark.parametrize("html", _hostile_mix() + [_realistic_page(20_000, seed=3)])
+def test_lazy_pages_give_elements_the_same_state_as_a_full_pass(html):
+    eager = Page(html)
+    lazy = Page(html, lazy=True)
+    assert lazy.flagged_set() is not None  # the scan materialises elements on their own
+    for node in lazy.parser.css("a, td, th, label, input"):
+        lazy.wrap(node)
+    assert [_state(e) for e in lazy.els] == [_state(e) for e in eager.els]
+
+
+@pytest.mark.parametrize("html", _hostile_mix() + [_realistic_page(30_000, seed=5)])
+def test_check_html_does_not_depend_on_how_the_page_is_built(html):
+    from tasks.act import RULES, css_selector, open_page
+
+    def run(lazy):
+        with open_page(html, lazy=lazy) as page:
+            return [(s.id, o, css_selector(page, el), m) for s in RULES for o, el, m in s.fn(page)]
+
+    assert run(True) == run(False)
+    assert [(f.rule, f.outcome, f.target, f.message) for f in check_html(html)] == run(False)
+
+
+@pytest.mark.parametrize("limit", [500, 3, 0])
+def test_static_audit_stores_what_compacting_all_findings_stores(limit):
+    from services_catalogue.audit import engines
+
+    pages = [*_hostile_mix(), _realistic_page(40_000, seed=9) + '<a href="/z"></a>' * 5]
+    for html in pages:
+        findings = engines.static_findings(html, "https://x.example/")
+        want = (engines.count_outcomes(findings), engines.compact_findings(findings, limit))
+        counts, stored, _ = engines.static_audit(html, "https://x.example/", limit)
+        assert (counts, stored) == want
+        assert [list(f) for f in stored] == [list(f) for f in want[1]]
+
+
+def test_pages_without_a_statement_link_are_not_parsed_again():
+    from services_catalogue.audit import engines
+    from services_catalogue.audit.runner import may_link_statement
+    from services_catalogue.audit.statement import statement_links
+
+    links = [
+        '<a href="/a11y">Accessibility statement</a>', '<a href="/ACCESSIBILITY">x</a>',
+        '<a href="/s" title="Accessibility">s</a>', '<a href="/s" aria-label="accessibility">s</a>',
+        '<a href="/s"><span><b>Our accessibility</b></span></a>', '<a href="/s">&#65;ccessibility</a>',
+        '<a href="/s">access<!-- -->ibility</a>', '<a href="/s">access</span>ibility</a>',
+    ]
+    for extra in ["", *links]:
+        html = _realistic_page(5_000, seed=2).replace("<body>", "<body>" + extra)
+        found = bool(statement_links(html, "https://x.example/"))
+        *_, probed = engines.static_audit(html, "https://x.example/", probe=may_link_statement)
+        assert probed or not found, extra  # never misses a link statement_links would find
+        if not extra:
+            assert probed is False
