@@ -13,6 +13,9 @@ Part 1, `bench_import` (uptake import), start to finish (a few minutes on 2 core
    - `manage.py import_uptake` of the file into an empty uptake table, in a child process
      (the time of the command itself, without Python and Django start-up, and the child's
      peak memory, `ru_maxrss` from `os.wait4`);
+   - for both, the CPU time of the PostgreSQL backend that did the work (from /proc: the
+     server is on this machine) and of the importing process: figures that other work on
+     a shared machine disturbs much less than elapsed times;
 5. then, once each: re-importing the same file (changes nothing) and importing a newer file
    for the same months with 10% of the figures changed (the replacement path);
 6. prints the figures and the ratio COPY time / import time against the targets (>= 1/3,
@@ -69,6 +72,20 @@ def child_env() -> dict:
     return {**os.environ, "DATABASE_URL": database_url(),
             "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DJANGO_DEBUG": "0",
             "PYTHONPATH": str(ROOT)}
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a PostgreSQL backend has used so far, read from /proc
+    (the server runs on this machine); None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_used(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
 
 
 def pg_admin(sql: str) -> None:
@@ -148,14 +165,21 @@ def import_child(path: str, source: str) -> None:
 
     django.setup()
     from django.core.management import call_command, load_command_class
+    from django.db import connection
 
     # Loading the command imports pandas and numpy: start-up, like Python's and Django's.
     load_command_class("services_catalogue", "import_uptake")
+    connection.ensure_connection()
+    server = connection.connection.info.backend_pid
+    server_before, python_before = backend_cpu(server), time.process_time()
     started = time.perf_counter()
     call_command("import_uptake", path, "--source", source, verbosity=2)
     seconds = time.perf_counter() - started
+    server_cpu = cpu_used(server_before, backend_cpu(server))
+    python_cpu = time.process_time() - python_before
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print("BENCH " + json.dumps({"seconds": seconds, "maxrss_kb": maxrss}))
+    print("BENCH " + json.dumps({"seconds": seconds, "maxrss_kb": maxrss,
+                                 "server_cpu": server_cpu, "python_cpu": python_cpu}))
 
 
 # --------------------------------------------------------------------------- the file
@@ -193,8 +217,9 @@ def write_file(path: Path, practices: list[str], services: list[str], changed: f
 # --------------------------------------------------------------------------- measuring
 
 
-def time_copy(path: Path) -> float:
-    """COPY the file as it is into a plain table (no index), committed."""
+def time_copy(path: Path) -> tuple[float, float | None]:
+    """COPY the file as it is into a plain table (no index), committed: (seconds, CPU
+    seconds of the PostgreSQL backend that did it)."""
     import psycopg
 
     with psycopg.connect(database_url()) as conn:
@@ -202,6 +227,7 @@ def time_copy(path: Path) -> float:
         conn.execute("CREATE TABLE bench_copy (period text, ods_code text, service_slug text, "
                      "metric text, value bigint, denominator bigint)")
         conn.commit()
+        server_before = backend_cpu(conn.info.backend_pid)
         started = time.perf_counter()
         with conn.cursor() as cursor, cursor.copy(
             "COPY bench_copy FROM STDIN (FORMAT csv, HEADER true)"
@@ -210,11 +236,12 @@ def time_copy(path: Path) -> float:
                 copy.write(block)
         conn.commit()
         seconds = time.perf_counter() - started
+        server_cpu = cpu_used(server_before, backend_cpu(conn.info.backend_pid))
         count = conn.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
         conn.execute("DROP TABLE bench_copy")
         conn.commit()
     assert count > 0
-    return seconds
+    return seconds, server_cpu
 
 
 def time_table_floor() -> dict:
@@ -233,7 +260,7 @@ def time_table_floor() -> dict:
         buffer = bytearray()
         with conn.cursor() as cursor, cursor.copy(
             f"COPY (SELECT {columns} FROM {table} WHERE source_id = {int(source_id)} "
-            "ORDER BY source_id, period, metric, service_id, organisation_id) "
+            "ORDER BY source_id, period, service_id, organisation_id, metric) "
             "TO STDOUT (FORMAT BINARY)"
         ) as copy:
             for block in copy:
@@ -290,7 +317,21 @@ def time_import(path: Path, source: str = SOURCE) -> dict:
     timings = next((x for x in out.splitlines() if x.startswith("Timings:")), "")
     return {"seconds": figures["seconds"], "wall_seconds": wall,
             "peak_mb": usage.ru_maxrss / 1024, "summary": summary.strip(),
-            "timings": timings.strip()}
+            "timings": timings.strip(), "server_cpu": figures.get("server_cpu"),
+            "python_cpu": figures.get("python_cpu")}
+
+
+def shown(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds:.2f}s"
+
+
+def seconds_text(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds:.2f} s"
+
+
+def median_or_none(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 2) if values else None
 
 
 def bench_import(args: argparse.Namespace) -> dict:
@@ -313,9 +354,11 @@ def bench_import(args: argparse.Namespace) -> dict:
         results.update(rows=rows, file_mb=round(size_mb, 1))
         log(f"Wrote {rows:,} rows ({size_mb:.1f} MB) in {time.monotonic() - started:.1f}s")
 
-        copies, imports, floors = [], [], []
+        copies, copy_cpus, imports, floors = [], [], [], []
         for attempt in range(1, args.repeat + 1):
-            copies.append(time_copy(first))
+            seconds, server_cpu = time_copy(first)
+            copies.append(seconds)
+            copy_cpus.append(server_cpu)
             reset_uptake()
             imports.append(time_import(first))
             floors.append(time_table_floor())
@@ -324,7 +367,9 @@ def bench_import(args: argparse.Namespace) -> dict:
                 f"peak {imports[-1]['peak_mb']:.0f} MB); the same rows by binary COPY into "
                 f"the table: {floors[-1]['with_key']:.2f}s with its key, "
                 f"{floors[-1]['no_index']:.2f}s without")
-            log(f"    {imports[-1]['timings']}")
+            log(f"    {imports[-1]['timings']}; CPU: PostgreSQL {shown(copy_cpus[-1])} for "
+                f"the COPY, {shown(imports[-1]['server_cpu'])} for the import, whose own "
+                f"process used {shown(imports[-1]['python_cpu'])}")
         copy_s = statistics.median(copies)
         import_s = statistics.median(i["seconds"] for i in imports)
         peak = max(i["peak_mb"] for i in imports)
@@ -336,6 +381,9 @@ def bench_import(args: argparse.Namespace) -> dict:
             floor_key_seconds=round(statistics.median(f["with_key"] for f in floors), 2),
             floor_noindex_seconds=round(statistics.median(f["no_index"] for f in floors), 2),
             copy_rows_per_second=round(rows / copy_s), timings=imports[-1]["timings"],
+            copy_server_cpu=median_or_none(copy_cpus),
+            import_server_cpu=median_or_none(i["server_cpu"] for i in imports),
+            import_python_cpu=median_or_none(i["python_cpu"] for i in imports),
         )
 
         same = time_import(first)
@@ -376,6 +424,9 @@ def bench_import(args: argparse.Namespace) -> dict:
     print(f"  the rows alone, binary COPY into the observations table: "
           f"{results['floor_key_seconds']:.2f} s with its primary key, "
           f"{results['floor_noindex_seconds']:.2f} s without any index")
+    print(f"  CPU time: PostgreSQL {shown(results['copy_server_cpu'])} for the COPY, "
+          f"{shown(results['import_server_cpu'])} for the import; the import's own process "
+          f"{shown(results['import_python_cpu'])}")
     print(f"  peak memory (child)       {results['peak_mb']:>7} MB target < {TARGET_MEMORY_MB} MB: "
           f"{'met' if ok_memory else 'NOT met'}")
     print(f"  re-import, same file      {results['reimport_seconds']:>7.2f} s")
@@ -405,6 +456,10 @@ def docs_block(results: dict) -> str:
         f"| the imported rows alone, binary `COPY` into the observations table with its "
         f"primary key / without any index | {r['floor_key_seconds']:.2f} s / "
         f"{r['floor_noindex_seconds']:.2f} s | |",
+        f"| CPU time (less sensitive to other work on the machine): the PostgreSQL backend "
+        f"for the `COPY` / for the import; the importing process itself | "
+        f"{seconds_text(r.get('copy_server_cpu'))} / {seconds_text(r.get('import_server_cpu'))}; "
+        f"{seconds_text(r.get('import_python_cpu'))} | |",
         f"| peak memory of the importing process | {r['peak_mb']} MB | < 1024 MB |",
         f"| whole `import_uptake` process (with Python and Django start-up) | "
         f"{r['import_process_seconds']:.2f} s | |",
@@ -428,12 +483,13 @@ services x 4 metrics x 5 months, seeded) into a scratch PostgreSQL database with
 
 The import parses with pandas (explicit dtypes: text columns as categories, numbers
 straight to int64), validates whole columns at once (each distinct ODS code, slug, metric
-and month is checked once; one `argsort` both orders the rows by primary key and finds
-repeated figures), maps codes to ids with array lookups and, for months the source has no
-figures for yet, writes with one binary `COPY` straight into the observations table, built
-from the numpy arrays in primary-key order; a newer file for months already there goes
-through a temporary table and three set operations (delete gone, update changed, insert
-new). All in one transaction that locks the source.
+and month is checked once; one sort both orders the rows by primary key and finds repeated
+figures), maps codes to ids with array lookups and, for months the source has no figures
+for yet, writes with one binary `COPY` straight into the observations table, built from
+the numpy arrays in primary-key order, (source, period, service, organisation, metric);
+a newer file for months already there goes through a temporary table and three set
+operations (delete gone, update changed, insert new). All in one transaction that locks
+the source.
 """
 
 

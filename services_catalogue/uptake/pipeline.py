@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,10 +110,16 @@ def import_uptake_bytes(
         source = UptakeSource.objects.filter(name=source_name).first()
     fmt = source.format if source else UptakeFormat.DFD_CSV
     mapping = source.column_mapping if source else {}
-    sha256 = hashlib.sha256(data).hexdigest()
     fetched_at = fetched_at or timezone.now()
-    if skip_if_unchanged and source is not None and source.last_sha256 == sha256:
-        return ImportResult(source=source, sha256=sha256, unchanged_file=True)
+    if skip_if_unchanged and source is not None and source.last_sha256:
+        digest = hashlib.sha256(data)
+        if source.last_sha256 == digest.hexdigest():
+            return ImportResult(source=source, sha256=digest.hexdigest(), unchanged_file=True)
+        hashing = None
+    else:  # nothing to compare it with: hash it while it is parsed (hashlib frees the GIL)
+        digest = hashlib.sha256()
+        hashing = threading.Thread(target=digest.update, args=(data,), daemon=True)
+        hashing.start()
 
     if progress:
         progress(0, None, "Reading")
@@ -123,6 +130,9 @@ def import_uptake_bytes(
     mark = time.perf_counter()
     rows = validate(parsed, today=today)
     del parsed
+    if hashing is not None:
+        hashing.join()
+    sha256 = digest.hexdigest()
     seconds["validate"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

@@ -37,7 +37,7 @@ EARLIEST_YEAR = 2000
 @dataclass
 class ValidRows:
     """A checked file: one entry per figure, as ids and integers, in primary-key order for
-    one source (period, metric, service, organisation); `periods` and `metrics` are sorted,
+    one source (period, service, organisation, metric); `periods` and `metrics` are sorted,
     so their indexes sort as the values do."""
 
     service_id: np.ndarray
@@ -50,6 +50,10 @@ class ValidRows:
     denominator: np.ndarray  # 0 where there is none
     has_denominator: np.ndarray
     skipped: int = 0
+    # The distinct ids written for (sorted), when validation knows them without a pass
+    # over the rows (store locks them).
+    service_ids: list[int] | None = None
+    organisation_ids: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.value)
@@ -111,6 +115,14 @@ def categories(parsed: ParsedFile, field: str) -> tuple[np.ndarray, list[str]]:
     return column.cat.codes.to_numpy(), values  # int8/16/32: -1 where missing
 
 
+def used_ids(codes: np.ndarray, ids_per_category: list[int]) -> list[int]:
+    """The distinct valid ids that rows use (a category can be unused after `take`)."""
+    used = np.zeros(len(ids_per_category) + 1, dtype=bool)
+    used[codes] = True  # code -1 (missing) marks the extra last entry
+    return sorted({int(i) for i, u in zip(ids_per_category, used[:-1].tolist(), strict=True)
+                   if u and i >= 0})
+
+
 def per_row(codes: np.ndarray, per_category: list, missing=MISSING) -> np.ndarray:
     """Spread a per-category array over the rows (code -1, the last entry, takes `missing`).
     Database ids fit in 32 bits (the columns are integer), and 32-bit arrays are faster."""
@@ -125,6 +137,30 @@ def ranks(codes: np.ndarray, ids_per_category: list[int]) -> tuple[np.ndarray, i
     valid = np.unique(ids[ids >= 0])
     per_category = np.where(ids >= 0, np.searchsorted(valid, ids), 0)
     return per_row(codes, list(per_category), missing=0), max(len(valid), 1)
+
+
+def key_order(key: np.ndarray, key_space: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, key[order]): the positions that sort `key` (values in -1..key_space-1),
+    equal keys in file order, so that a first occurrence sorts first.
+
+    The position goes into the low bits of one 64-bit integer sorted by value: a plain
+    (SIMD) sort of distinct integers, about 0.03 s for a million rows in any order, where
+    a stable argsort takes from a few milliseconds (rows already in key order) to 0.13 s
+    (shuffled rows)."""
+    rows = len(key)
+    bits = max(int(rows - 1).bit_length(), 1)
+    if (key_space + 1) >= 1 << (63 - bits):  # too many combinations to pack: sort the keys
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    order = np.arange(rows, dtype=np.int64)
+    packed = key + 1
+    packed <<= bits
+    packed |= order
+    packed.sort()
+    np.bitwise_and(packed, (1 << bits) - 1, out=order)
+    packed >>= bits
+    packed -= 1
+    return order, packed
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -174,7 +210,8 @@ def numbers(parsed: ParsedFile, field: str, problems: Problems, required: bool) 
             f"{v:,} is negative: counts cannot be below zero." for v in values[pos]])
         if required:
             problems.add(~present, field, "is empty: every row needs a value.")
-        values = np.where(negative | ~present, 0, values)
+        if negative.any():  # (missing cells are 0 already)
+            values = np.where(negative, 0, values)
         return Numbers(values, present, negative)
 
     # Text (or JSON values): find each kind of bad cell, then convert the good ones.
@@ -344,21 +381,25 @@ def validate(parsed: ParsedFile, *, organisations: dict[str, int] | None = None,
         has_denominator = np.zeros(rows, dtype=bool)
         denominators = np.zeros(rows, dtype=np.int64)
 
-    # One sort does two jobs: it puts the rows in primary-key order (period, metric,
-    # service, organisation) for the write, and it brings the same figure given twice
+    # One sort does two jobs: it puts the rows in primary-key order (period, service,
+    # organisation, metric) for the write, and it brings the same figure given twice
     # together: refused whether the values agree (a repeated row) or not (which is right?).
     # The key is built from ranks worked out per distinct value, not per row.
     keyed = (org >= 0) & (service >= 0) & (metric >= 0) & (period >= 0)
     s_rank, n_s = ranks(s_codes, service_per_cat)
     o_rank, n_o = ranks(codes, org_per_cat)
-    key = ((period.astype(np.int64) * max(len(metrics), 1) + metric) * n_s + s_rank) * n_o
+    n_m = max(len(metrics), 1)
+    key = period.astype(np.int64)  # in place: one array, not seven (fresh memory costs)
+    key *= n_s
+    key += s_rank
+    key *= n_o
     key += o_rank
-    if not keyed.all():
-        key = np.where(keyed, key, -1 - np.arange(rows))  # unkeyed rows never match
-    order = np.argsort(key, kind="stable")  # stable: a first occurrence sorts first
-    ordered = key[order]
+    key *= n_m
+    key += metric
+    key[~keyed] = -1
+    order, ordered = key_order(key, max(len(periods), 1) * n_s * n_o * n_m)
     again = np.zeros(rows, dtype=bool)
-    again[1:] = ordered[1:] == ordered[:-1]
+    again[1:] = (ordered[1:] == ordered[:-1]) & (ordered[1:] >= 0)  # unkeyed rows never match
     if again.any():
         run_start = np.maximum.accumulate(np.where(again, 0, np.arange(rows)))
         repeated = np.zeros(rows, dtype=bool)
@@ -384,6 +425,8 @@ def validate(parsed: ParsedFile, *, organisations: dict[str, int] | None = None,
         service_id=service[order], organisation_id=org[order], period_index=period[order],
         periods=periods, metric_index=metric[order], metrics=metrics,
         value=value.values[order],
-        denominator=np.where(has_denominator, denominators, 0)[order],
+        denominator=denominators[order],  # 0 where there is none (see `numbers`)
         has_denominator=has_denominator[order], skipped=parsed.skipped,
+        service_ids=used_ids(s_codes, service_per_cat),
+        organisation_ids=used_ids(codes, org_per_cat),
     )
