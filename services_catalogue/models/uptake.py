@@ -265,8 +265,10 @@ class UptakeObservation(models.Model):
         help_text="What the value is out of (e.g. registered patients), where the source says.",
     )
     fetched_at = models.DateTimeField()
+    # RESTRICT, not PROTECT: a file cannot be deleted while figures name it, but deleting
+    # a source deletes its figures and its files together.
     file = models.ForeignKey(
-        UptakeFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        UptakeFile, null=True, blank=True, on_delete=models.RESTRICT, related_name="+",
         db_constraint=False, db_index=False,
         help_text="The file this figure came from (its URL and SHA-256).",
     )

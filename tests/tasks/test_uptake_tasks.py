@@ -33,9 +33,6 @@ def _without_demo_uptake(request):
         request.getfixturevalue("demo")
         from portal.demo.uptake import SOURCE_NAME
 
-        # The figures first: they name their file (on_delete=PROTECT), which the source's
-        # cascade would otherwise refuse to delete.
-        UptakeObservation.objects.filter(source__name=SOURCE_NAME).delete()
         UptakeSource.objects.filter(name=SOURCE_NAME).delete()
 
 
@@ -223,3 +220,21 @@ def test_the_admin_lists_uptake_sources_and_figures(admin_client, demo, server):
     edit = admin_client.get(reverse("wagtailsnippets_services_catalogue_uptakesource:edit",
                                     args=[source.pk]))
     assert edit.status_code == 200 and "auth_env_var" in edit.content.decode()
+
+
+def test_deleting_a_source_deletes_its_figures_and_files_but_a_file_in_use_stays(demo):
+    """Regression: figures name their file; deleting the source must still work."""
+    from django.db.models import RestrictedError
+
+    from portal.demo.uptake import load_demo_uptake
+    from services_catalogue.models import UptakeFile
+
+    load_demo_uptake()  # the demo source with its file, restored after the autouse fixture
+    source = UptakeSource.objects.get()
+    file = UptakeFile.objects.get(source=source)
+    assert UptakeObservation.objects.filter(file=file).exists()
+    with pytest.raises(RestrictedError):
+        file.delete()  # its figures still name it
+    source.delete()
+    assert not UptakeObservation.objects.filter(source_id=source.pk).exists()
+    assert not UptakeFile.objects.filter(pk=file.pk).exists()

@@ -10,10 +10,7 @@ def _without_demo_uptake(request):
         return
     request.getfixturevalue("demo")
     from portal.demo.uptake import SOURCE_NAME
-    from services_catalogue.models import UptakeObservation, UptakeSource
+    from services_catalogue.models import UptakeSource
 
-    # The figures first: they name their file (on_delete=PROTECT), which the source's
-    # cascade would otherwise refuse to delete.
-    UptakeObservation.objects.filter(source__name=SOURCE_NAME).delete()
     UptakeSource.objects.filter(name=SOURCE_NAME).delete()
     yield
