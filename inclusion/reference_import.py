@@ -61,6 +61,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from services_catalogue.csv_text import CsvTextError, decode_csv_bytes
+from services_catalogue.import_errors import MAX_PROBLEMS, FileRefused  # noqa: F401 - re-exported
 from services_catalogue.models import Organisation, OrganisationKind
 
 from .models import (
@@ -76,7 +77,6 @@ from .models import (
 
 KINDS = tuple(ReferenceImport.Kind.values)
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-MAX_PROBLEMS = 50
 MAX_CELL_CHARS = 200
 BATCH = 2000
 # The last LSOA 2011 code in England; LSOA 2021 added codes above it.
@@ -117,23 +117,8 @@ class Problem:
         return f"{self.where[:1].upper()}{self.where[1:]}: {self.message}" if self.where else self.message
 
 
-class ReferenceImportError(Exception):
+class ReferenceImportError(FileRefused):
     """The file was refused; nothing changed. ``problems`` holds at most MAX_PROBLEMS."""
-
-    def __init__(self, problems: list[Problem], total: int | None = None):
-        self.total = max(total or 0, len(problems))
-        self.problems = problems[:MAX_PROBLEMS]
-        super().__init__(str(self))
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.problems)
-
-    def __str__(self) -> str:
-        lines = [str(problem) for problem in self.problems]
-        if self.hidden:
-            lines.append(f"... and {self.hidden} more problem{'s' if self.hidden != 1 else ''}.")
-        return "\n".join(lines)
 
 
 class Problems:

@@ -24,6 +24,7 @@ from django.db import transaction
 from wagtail.log_actions import LogContext, log
 
 from services_catalogue.csv_text import CsvTextError, decode_csv_bytes
+from services_catalogue.import_errors import MAX_PROBLEMS, FileRefused  # noqa: F401 - re-exported
 
 from .models import Capability, DigitalService, Offer, OfferImport, Organisation
 from .models.organisation import ODS_CODE_RE, normalise_ods_code
@@ -31,7 +32,6 @@ from .models.service import Lifecycle
 
 ACTION = "services_catalogue.import_offers"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-MAX_PROBLEMS = 50
 MAX_CELL_CHARS = 200
 COLUMNS = ("ods_code", "service_slug", "capability")
 REQUIRED = ("ods_code", "service_slug")
@@ -67,23 +67,8 @@ class Problem:
         return f"{self.where.capitalize()}: {self.message}" if self.where else self.message
 
 
-class OfferImportError(Exception):
+class OfferImportError(FileRefused):
     """The file was refused; nothing changed. `problems` holds at most MAX_PROBLEMS."""
-
-    def __init__(self, problems: list[Problem]):
-        self.total = len(problems)
-        self.problems = problems[:MAX_PROBLEMS]
-        super().__init__(str(self))
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.problems)
-
-    def __str__(self) -> str:
-        lines = [str(problem) for problem in self.problems]
-        if self.hidden:
-            lines.append(f"... and {self.hidden} more problem{'s' if self.hidden != 1 else ''}.")
-        return "\n".join(lines)
 
 
 class PlanChanged(Exception):

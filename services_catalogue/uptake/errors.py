@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_PROBLEMS = 50
+from services_catalogue.import_errors import MAX_PROBLEMS, FileRefused
+
+__all__ = ["MAX_PROBLEMS", "Problem", "UptakeImportError", "show"]
 
 
 @dataclass(frozen=True, order=True)
@@ -31,25 +33,13 @@ class Problem:
         return f"{where[:1].upper()}{where[1:]}: {self.message}" if where else self.message
 
 
-class UptakeImportError(Exception):
+class UptakeImportError(FileRefused):
     """The file was refused and nothing changed. Holds at most MAX_PROBLEMS problems, in
     file order; `total` is how many were found in all."""
 
     def __init__(self, problems: list[Problem], total: int | None = None):
         ordered = sorted(problems, key=lambda p: (p.line if p.line is not None else -1,))
-        self.problems = ordered[:MAX_PROBLEMS]
-        self.total = max(total or 0, len(problems))
-        super().__init__(str(self))
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.problems)
-
-    def __str__(self) -> str:
-        lines = [str(problem) for problem in self.problems]
-        if self.hidden:
-            lines.append(f"... and {self.hidden:,} more problem{'s' if self.hidden != 1 else ''}.")
-        return "\n".join(lines)
+        super().__init__(ordered, total)
 
 
 def show(value, limit: int = 40) -> str:
