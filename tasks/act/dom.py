@@ -529,7 +529,7 @@ class Page:
         if aria_all:
             nodes = self.parser.css("*")
         mem = self._mem
-        new = _new
+        make_plain = self._make_plain
         wrap = self.wrap
         is_source = self._is_source
         for node in nodes:  # element nodes
@@ -545,21 +545,7 @@ class Page:
                             flagged.add(d.mem_id)
                         el = wrap(node)
                     else:
-                        # make_plain, inline
-                        el = new(El)
-                        mem[mid] = el
-                        el.attrs = attrs
-                        el.node = node
-                        el.page = self
-                        el.cache = {}
-                        el.style = None
-                        el._children = None
-                        el._nth = None
-                        el._pos = None
-                        el._parent = _UNSET
-                        el.tag = tag
-                        el.ns = HTML
-                        el.flags = 0
+                        el = make_plain(node, tag, mid, attrs)
                         if tag == "details" or tag == "fieldset":
                             # its children's state depends on it
                             for c in node.iter(include_text=False):
