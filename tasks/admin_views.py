@@ -8,6 +8,7 @@ tasks in-process (no broker) it runs before the redirect.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -49,7 +50,8 @@ class RunNowView(WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(target=self.target, action=self.action, back_url=self.back_url(self.target),
-                       latest=TaskRun.for_target(self.target).first())
+                       latest=TaskRun.for_target(self.target).first(),
+                       offline=getattr(settings, "FETCH_OFFLINE", False))
         return context
 
     def post(self, request, *args, **kwargs):

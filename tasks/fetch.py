@@ -40,6 +40,20 @@ class FetchRefused(Exception):
     """The guard would not let us fetch this URL; the message says why."""
 
 
+OFFLINE_NOTE = (
+    "Fetching from the internet is switched off here (FETCH_OFFLINE is on, the default for "
+    "the demo and development): nothing was fetched."
+)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
@@ -108,6 +122,10 @@ class GuardedFetcher:
 
     `transport` is for tests: they pass one that refuses any non-loopback address,
     so even a broken guard cannot send traffic off the machine.
+
+    `offline` (the demo's and development's default, setting FETCH_OFFLINE) fetches from
+    this machine only: a name is not even looked up in DNS unless a resolver was given, so
+    an editor trying "Audit it now" on a demo service sends nothing off the machine.
     """
 
     def __init__(
@@ -122,7 +140,9 @@ class GuardedFetcher:
         per_host_concurrency: int = 2,
         respect_robots: bool = True,
         user_agent: str = USER_AGENT,
+        offline: bool = False,
     ):
+        self.offline = offline
         self.allowed_networks = parse_networks(allowed_networks)
         self.resolver = resolver
         self.max_bytes = max_bytes
@@ -163,6 +183,9 @@ class GuardedFetcher:
             raise FetchRefused("Addresses with a user name or password are not fetched.")
         host = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        if self.offline and self.resolver is system_resolver and not _is_ip(host) \
+                and host.lower() not in LOOPBACK_NAMES:
+            raise FetchRefused(OFFLINE_NOTE)
         try:
             addresses = [host] if _is_ip(host) else self.resolver(host, port)
         except (OSError, UnicodeError) as error:
@@ -173,6 +196,8 @@ class GuardedFetcher:
             reason = address_refusal(address, self.allowed_networks)
             if reason:
                 raise FetchRefused(f"Refused {url}: {host} resolves to {reason}.")
+            if self.offline and not is_loopback(address):
+                raise FetchRefused(OFFLINE_NOTE)
         return addresses[0], host
 
     def _slot(self, host: str) -> threading.Semaphore:
@@ -315,6 +340,7 @@ def fetcher_from_settings(**overrides) -> GuardedFetcher:
         "allowed_networks": getattr(settings, "FETCH_ALLOWED_NETWORKS", []),
         "max_bytes": getattr(settings, "FETCH_MAX_BYTES", DEFAULT_MAX_BYTES),
         "timeout": getattr(settings, "FETCH_TIMEOUT_SECONDS", DEFAULT_TIMEOUT),
+        "offline": getattr(settings, "FETCH_OFFLINE", False),
     }
     transport = getattr(settings, "FETCH_TRANSPORT", None)
     if transport and "transport" not in overrides:

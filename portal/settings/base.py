@@ -220,5 +220,8 @@ LOGGING = {
 # The fetcher's SSRF guard refuses non-public addresses except these networks (tests
 # allow-list their fixture server on 127.0.0.1). Comma-separated CIDRs.
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS")
+# Fetch from this machine only (audits, link checks, uptake sources): on in the demo and
+# development (settings.dev), so nothing there can reach the internet by mistake.
+FETCH_OFFLINE = env_bool("FETCH_OFFLINE", False)
 FETCH_MAX_BYTES = int(os.environ.get("FETCH_MAX_BYTES", str(5 * 1024 * 1024)))
 FETCH_TIMEOUT_SECONDS = float(os.environ.get("FETCH_TIMEOUT_SECONDS", "10"))

@@ -100,3 +100,30 @@ def test_a_user_who_cannot_edit_the_service_cannot_audit_it(client, django_user_
     response = client.post(reverse("audit_service_now", args=[service.pk]))
     assert response.status_code in (302, 403)
     assert not TaskRun.for_target(service).exists()
+
+
+def test_the_confirmation_says_when_fetching_is_switched_off(editor, demo, settings):
+    service = make_service(demo["services_index"], service_url="https://www.nhs.uk/nhs-app/")
+    url = reverse("audit_service_now", args=[service.pk])
+    settings.FETCH_OFFLINE = False
+    assert soup(editor.get(url)).select_one("#run-now-offline") is None
+    settings.FETCH_OFFLINE = True
+    assert "switched off" in soup(editor.get(url)).select_one("#run-now-offline").get_text()
+
+
+def test_auditing_now_with_fetching_switched_off_records_that_nothing_was_fetched(
+        editor, demo, settings, monkeypatch):
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise AssertionError("offline fetching looked a name up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    settings.FETCH_OFFLINE = True
+    settings.FETCH_TRANSPORT = "tests.tasks.loopback.LoopbackOnlyTransport"
+    settings.ACCESSIBILITY_AUDIT_ENGINE = "static"
+    service = make_service(demo["services_index"], service_url="https://www.nhs.uk/nhs-app/")
+    editor.post(reverse("audit_service_now", args=[service.pk]))
+    audit = AccessibilityAudit.objects.filter(service=service).latest("checked_at")
+    assert "switched off" in audit.error
+    assert audit.http_status is None

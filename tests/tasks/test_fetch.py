@@ -9,7 +9,7 @@ import ipaddress
 import httpx
 import pytest
 
-from tasks.fetch import FetchRefused, GuardedFetcher, address_refusal
+from tasks.fetch import OFFLINE_NOTE, FetchRefused, GuardedFetcher, address_refusal, system_resolver
 from tests.tasks.fixture_server import FixtureServer
 
 
@@ -154,3 +154,46 @@ def test_many_pages_are_fetched_concurrently_in_order(server):
     results = make_fetcher().fetch_many(urls, concurrency=4)
     assert [r.status for r in results] == [200] * 7
     assert results[-1].content_type == "image/png"
+
+
+def test_offline_a_host_name_is_refused_without_looking_it_up(monkeypatch):
+    looked_up = []
+    monkeypatch.setattr("socket.getaddrinfo", lambda *a, **k: looked_up.append(a) or [])
+    fetcher = GuardedFetcher(offline=True, transport=LoopbackOnlyTransport())
+    assert fetcher.resolver is system_resolver
+    result = fetcher.fetch("https://www.nhs.uk/nhs-app/")
+    assert result.error == OFFLINE_NOTE
+    assert result.status is None
+    assert looked_up == []
+
+
+def test_offline_a_public_address_is_refused_before_connecting():
+    fetcher = make_fetcher(offline=True)
+    with pytest.raises(FetchRefused, match="switched off"):
+        fetcher.pinned_address("http://93.184.215.14/")
+    # a name a resolver maps to a public address is refused too
+    fetcher = make_fetcher(fake_dns({"example.test": ["93.184.215.14"]}), offline=True)
+    with pytest.raises(FetchRefused, match="switched off"):
+        fetcher.pinned_address("http://example.test/")
+
+
+def test_offline_this_machine_can_still_be_fetched_when_allow_listed(server):
+    fetcher = make_fetcher(fake_dns({"site.test": ["127.0.0.1"]}), offline=True)
+    result = fetcher.fetch(server.url("/ok").replace("127.0.0.1", "site.test"))
+    assert result.error == ""
+    assert result.status == 200
+
+
+def test_offline_keeps_the_ssrf_reason_for_internal_addresses():
+    fetcher = make_fetcher(fake_dns({"internal.test": ["10.0.0.1"]}), offline=True)
+    with pytest.raises(FetchRefused, match="private"):
+        fetcher.pinned_address("http://internal.test/")
+
+
+def test_the_demo_and_development_settings_fetch_offline_and_production_does_not():
+    import importlib
+
+    dev = importlib.import_module("portal.settings.dev")
+    base = importlib.import_module("portal.settings.base")
+    assert dev.FETCH_OFFLINE is True
+    assert base.FETCH_OFFLINE is False
