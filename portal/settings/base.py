@@ -151,9 +151,11 @@ SERVICE_REVIEW_INTERVAL_DAYS = int(os.environ.get("SERVICE_REVIEW_INTERVAL_DAYS"
 # The largest offers CSV `import_offers` and the admin upload accept, in bytes.
 OFFER_IMPORT_MAX_BYTES = int(os.environ.get("OFFER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
-# Celery: with no broker configured, tasks run in-process (the embedded default).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Celery: with no broker configured, tasks run in-process (the embedded default). Celery still takes a producer from its pool for an eager
+# task; kombu's in-memory transport gives it one without any connection ("localhost" is only
+# a label there; an empty URL meant amqp on localhost, and a warning on every task).
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"

@@ -12,8 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process in tests, except in the Celery worker a worker test starts: it is
 # given CELERY_TEST_BROKER_URL (a scratch Redis database) and the test database's URL.
-CELERY_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_TEST_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL") or "memory://localhost/"
 UPTAKE_TEST_HOOKS = True
 if os.environ.get("DFD_TEST_LOOPBACK_ONLY"):
     # Worker subprocesses of tests: every fetch goes through a transport that refuses
