@@ -54,6 +54,9 @@ class ParsedFile:
     period_format: str | None = None
     metric_names: dict[str, str] = field(default_factory=dict)
     skipped: int = 0  # rows the format ignores on purpose (e.g. measures we do not keep)
+    # Month formats tried after validate.PERIOD_FORMATS, for this format only (when no
+    # period_format is given).
+    more_period_formats: tuple[str, ...] = ()
 
     def line_numbers(self, positions: np.ndarray) -> np.ndarray:
         positions = np.asarray(positions, dtype=np.int64)
@@ -401,17 +404,30 @@ def parse_mapped(data: bytes, mapping: dict, *, json_records: bool) -> ParsedFil
 # NHS England's NHS App Management Information, ICB-level CSV. The publication gives the
 # measures below for each ICB and month; NHS England has changed the file's layout between
 # releases (one column per measure, or a measure name and value per row), so both are
-# accepted, with the column names normalised (case, spaces and punctuation ignored).
+# accepted, with the column names normalised (case, spaces and punctuation ignored, and a
+# trailing footnote tag such as "[note 1]" or "(note 2)" dropped).
+#
+# NOTE for whoever maintains this: the column names below (month, ICB code, measure, value)
+# are NOT checked against a real published CSV; no header line of one could be found when
+# this was written, so they are candidates covering the names NHS England has used
+# elsewhere. The measure names ARE the official ones, from the "NHS App statistics"
+# releases on digital.nhs.uk (Nov 2025 to Apr 2026). When a real file is to hand, check its
+# header against these lists and add a test with it.
 NHS_APP_PERIOD_COLUMNS = ("month", "reporting_period", "report_period", "period", "date",
                           "year_month", "month_year", "reporting_month", "report_month",
-                          "month_start_date", "effective_snapshot_date", "achievement_month")
+                          "month_start_date", "effective_snapshot_date", "achievement_month",
+                          "reporting_period_start", "reporting_period_start_date",
+                          "month_start", "period_start", "period_start_date")
 NHS_APP_ORG_COLUMNS = ("icb_code", "icb_ods_code", "icb_ods", "icb24cdh", "icb23cdh",
                        "icb22cdh", "icb_cdh", "org_code", "organisation_code", "ods_code",
-                       "commissioner_code")
+                       "commissioner_code",
+                       "icb")  # last resort: a column just called ICB (holding the code)
 NHS_APP_MEASURE_COLUMNS = ("measure", "measure_name", "metric", "metric_name", "indicator")
 NHS_APP_VALUE_COLUMNS = ("value", "measure_value", "metric_value", "count")
 NHS_APP_MEASURES = {
-    # normalised measure (column) name -> our metric slug
+    # normalised measure (column) name, without "NHS App", -> our metric slug. The national-
+    # only measures ("NHS App all-time account registrations", "Pharmacy sites live with
+    # prescription tracking" and its percentage) are deliberately absent: they map to nothing.
     "logins": "logins",
     "monthly_logins": "logins",
     "unique_user_logins": "active_users",
@@ -419,6 +435,9 @@ NHS_APP_MEASURES = {
     "unique_users_logging_in": "active_users",
     "unique_user_logins_in_12_months": "active_users_12_months",
     "unique_user_logins_12_months": "active_users_12_months",
+    "unique_user_logins_in_the_last_12_months": "active_users_12_months",
+    "unique_user_logins_in_last_12_months": "active_users_12_months",
+    "unique_user_logins_last_12_months": "active_users_12_months",
     "unique_users_logging_in_in_the_last_12_months": "active_users_12_months",
     "unique_users_logging_in_last_12_months": "active_users_12_months",
     "prescription_orders": "prescription_orders",
@@ -427,10 +446,27 @@ NHS_APP_MEASURES = {
     "new_account_registrations": "registrations",
     "registrations": "registrations",
 }
+# Months as NHS England's files and Excel exports write them, beyond validate.PERIOD_FORMATS
+# (tried after those, for this format only): "2025-06-01T00:00:00.000", "June-25", "Jun 25".
+NHS_APP_PERIOD_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%B-%y", "%b %y",
+                          "%B %y")
+# Cells that stand for no figure (statistical gap markers: not available, confidential,
+# not applicable, unreliable, and the older symbols), compared stripped and lower-cased.
+# Such a cell, or an empty one, is skipped (counted as skipped), not refused.
+NHS_APP_GAP_MARKERS = ("", "[x]", "[c]", "[z]", "[u]", "*", "-", ":", "..")
+# A whole number written with thousands separators, e.g. 1,234,567 (and not 1,23).
+NHS_APP_THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+FOOTNOTE = re.compile(r"(?:\s*[\[(]\s*notes?\s*\d+[a-z]?(?:\s*(?:,|and|&)\s*\d+[a-z]?)*\s*[\])])+\s*$",
+                      re.IGNORECASE)
+
+
+def without_footnote(name: str) -> str:
+    """A header or measure name without its trailing footnote tag(s): "X [note 1]" -> "X"."""
+    return FOOTNOTE.sub("", str(name))
 
 
 def nhs_app_metric(name: str) -> str | None:
-    key = _slug(name)
+    key = _slug(without_footnote(name))
     for prefix in ("nhs_app_", "nhsapp_"):
         if key.startswith(prefix):
             key = key[len(prefix):]
@@ -438,12 +474,40 @@ def nhs_app_metric(name: str) -> str | None:
     return NHS_APP_MEASURES.get(key)
 
 
+def _nhs_app_drop_gaps(parsed: ParsedFile, keep: np.ndarray | None) -> ParsedFile:
+    """Skip (and count) the rows with no ICB code (the "Unknown" ICB, an England total) or
+    no figure (empty, or a gap marker such as [x] or [c]), as well as those `keep` drops;
+    then read thousands separators in what is left. Whole-column work: each ODS code is
+    checked once, the values with pandas' string methods."""
+    frame = parsed.frame
+    rows = len(frame)
+    keep = np.ones(rows, dtype=bool) if keep is None else keep.copy()
+    org = frame["ods_code"]
+    if not isinstance(org.dtype, pd.CategoricalDtype):
+        org = org.astype("category")
+    blank = [str(c).strip() == "" for c in org.cat.categories] + [True]  # code -1: missing
+    keep &= ~np.asarray(blank, dtype=bool)[org.cat.codes.to_numpy()]
+    raw = frame["value"].astype(object)
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    keep &= ~text.str.lower().isin(NHS_APP_GAP_MARKERS).to_numpy()
+    dropped = rows - int(np.count_nonzero(keep))
+    if dropped:
+        parsed.take(keep)
+        text = text[keep].reset_index(drop=True)
+    parsed.skipped += dropped
+    grouped = text.str.fullmatch(NHS_APP_THOUSANDS).to_numpy(dtype=bool)
+    if grouped.any():
+        text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    parsed.frame["value"] = text
+    return parsed
+
+
 def parse_nhs_app_mi(data: bytes, mapping: dict | None = None) -> ParsedFile:
     mapping = mapping or {}
     raw_names = header_names(data)
     by_slug = {}
     for name in raw_names:
-        by_slug.setdefault(_slug(name), name)
+        by_slug.setdefault(_slug(without_footnote(name)), name)
 
     def find(candidates):
         return next((by_slug[c] for c in candidates if c in by_slug), None)
@@ -499,12 +563,9 @@ def parse_nhs_app_mi(data: bytes, mapping: dict | None = None) -> ParsedFile:
             columns={"period": period_col, "ods_code": org_col, "metric": measure_col,
                      "value": value_col, "service": "service (constant)"},
             constants={"service": service}, ignore_unknown_ods=True, exact_period=False,
+            more_period_formats=NHS_APP_PERIOD_FORMATS,
         )
-        skipped = int((~known).sum())
-        if skipped:
-            parsed.take(known)
-        parsed.skipped = skipped
-        return parsed
+        return _nhs_app_drop_gaps(parsed, known)
     parts = []
     for name, slug in wide.items():
         parts.append(pd.DataFrame({
@@ -514,13 +575,14 @@ def parse_nhs_app_mi(data: bytes, mapping: dict | None = None) -> ParsedFile:
         }))
     frame = pd.concat(parts, ignore_index=True)
     value_columns = frame.pop("__column").to_numpy()
-    return ParsedFile(
+    parsed = ParsedFile(
         frame=frame, lines=np.tile(base_lines, len(wide)),
         columns={"period": period_col, "ods_code": org_col, "metric": "metric (column name)",
                  "value": "value", "service": "service (constant)"},
         constants={"service": service}, value_columns=value_columns,
-        ignore_unknown_ods=True, exact_period=False,
+        ignore_unknown_ods=True, exact_period=False, more_period_formats=NHS_APP_PERIOD_FORMATS,
     )
+    return _nhs_app_drop_gaps(parsed, None)
 
 
 def parse(data: bytes, fmt: str, mapping: dict | None, limit: int) -> ParsedFile:

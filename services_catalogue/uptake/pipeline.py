@@ -68,7 +68,7 @@ class ImportResult:
                 f"{s.inserted:,} added, {s.updated:,} updated, {s.deleted:,} removed, "
                 f"{s.unchanged:,} unchanged.")
         if self.skipped:
-            text += f" {self.skipped:,} rows skipped (not ours, or measures not kept)."
+            text += f" {self.skipped:,} rows skipped (other organisations, measures not kept, or no figure given)."
         return text
 
 

@@ -167,7 +167,8 @@ def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
-def parse_period(text: str, exact: bool, fmt: str | None) -> datetime.date | None:
+def parse_period(text: str, exact: bool, fmt: str | None,
+                 more: tuple[str, ...] = ()) -> datetime.date | None:
     text = text.strip()
     if exact:
         match = EXACT_PERIOD.match(text)
@@ -177,7 +178,7 @@ def parse_period(text: str, exact: bool, fmt: str | None) -> datetime.date | Non
         if not 1 <= month <= 12:
             return None
         return datetime.date(year, month, 1)
-    for candidate in ([fmt] if fmt else PERIOD_FORMATS):
+    for candidate in ([fmt] if fmt else PERIOD_FORMATS + more):
         try:
             return month_start(datetime.datetime.strptime(text, candidate).date())
         except ValueError:
@@ -342,7 +343,8 @@ def validate(parsed: ParsedFile, *, organisations: dict[str, int] | None = None,
         "- and _ (e.g. logins)." for p in pos])
 
     p_codes, p_values = categories(parsed, "period")
-    parsed_periods = [parse_period(v, parsed.exact_period, parsed.period_format) if v.strip()
+    parsed_periods = [parse_period(v, parsed.exact_period, parsed.period_format,
+                                   parsed.more_period_formats) if v.strip()
                       else None for v in p_values]
     periods = sorted({p for p in parsed_periods
                       if p is not None and EARLIEST_YEAR <= p.year and p <= this_month})
