@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 KINDS = ("dashboard", "evidence", "evidence_pdf")
 TASK_NAME = "tasks.inclusion.compute_result"
 RESULT_SECONDS = 7 * 24 * 3600  # the key changes with the data; this only bounds memory
+# The shape of the results, part of every key: bump it whenever what ``compute`` returns for
+# a kind changes, so that results cached by the previous code are never read (they expire
+# by themselves).  2: "evidence" is (sections, sources, figures_by_key), no longer a pair.
+RESULT_FORMAT = 2
 
 
 def data_version() -> str:
@@ -56,7 +60,8 @@ def _params_hash(kind: str, params: dict) -> str:
 
 
 def result_key(kind: str, params: dict, version: str | None = None) -> str:
-    return f"inclusion:result:{version or data_version()}:{_params_hash(kind, params)}"
+    return (f"inclusion:result:v{RESULT_FORMAT}:{version or data_version()}:"
+            f"{_params_hash(kind, params)}")
 
 
 def _pending_key(result: str) -> str:
@@ -73,16 +78,18 @@ def _stale_after() -> timedelta:
 
 
 def compute(kind: str, params: dict, progress=None):
-    """The result itself, without the cache: a dashboard.Dashboard or the evidence sections.
+    """The result itself, without the cache: a ``dashboard.Dashboard``; for "evidence",
+    ``(sections, sources, figures_by_key)`` (``evidence_figures.sections_and_figures``); for
+    "evidence_pdf", the PDF's bytes.
 
     ``progress(done, total, step)`` is called as the work goes on."""
-    from . import dashboard, evidence
+    from . import dashboard, evidence_figures
 
     if kind == "dashboard":
         return dashboard.build(params["service"], params["metric"], _date(params["period"]),
                                params["dimension"], progress=progress)
     if kind == "evidence":
-        return evidence.sections(progress=progress)
+        return evidence_figures.sections_and_figures(progress=progress)
     if kind == "evidence_pdf":
         from . import evidence_pdf
 
@@ -108,6 +115,17 @@ def board(service: str, metric: str, period, dimension: str, progress=None):
     found = cache.get(key)
     if found is None:
         found = compute("dashboard", params, progress=progress)
+        cache.set(key, found, RESULT_SECONDS)
+    return found
+
+
+def evidence_result(progress=None):
+    """The "evidence" result (sections, sources, figures by section), from the cache or
+    computed now (and cached): for the PDF, which prints what the page shows."""
+    key = result_key("evidence", {})
+    found = cache.get(key)
+    if found is None:
+        found = compute("evidence", {}, progress=progress)
         cache.set(key, found, RESULT_SECONDS)
     return found
 

@@ -349,8 +349,11 @@ class EvidenceView(InclusionLeadView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        sections, sources = kwargs["evidence"]
+        from .evidence_figures import paired  # it imports this module
+
+        sections, sources, figures_by_key = kwargs["evidence"]
         context["sections"] = sections
+        context["items"] = paired(sections, figures_by_key)
         context["generated"] = timezone.now()
         warn = any(demo_warning_needed(source) for source in sources) or demo_warning_needed()
         context["demo_warning"] = DEMO_WARNING if warn else ""

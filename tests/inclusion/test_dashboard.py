@@ -6,7 +6,6 @@ import io
 import openpyxl
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 
 from inclusion import charts
 from inclusion.dashboard import DIMENSIONS
@@ -17,22 +16,6 @@ pytestmark = pytest.mark.django_db
 
 URL = "/admin/inclusion/"
 TABLES = ("groups", "ics", "gap", "sii", "trend", "funnel", "lowest")
-
-
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw")
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
-
-
-@pytest.fixture
-def lead(client, member, demo):
-    client.force_login(member("Inclusion leads"))
-    return client
 
 
 def soup(response):

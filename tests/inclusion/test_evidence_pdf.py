@@ -20,22 +20,6 @@ URL = "/admin/inclusion/evidence/pdf/"
 EVIDENCE = "/admin/inclusion/evidence/"
 
 
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw")
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
-
-
-@pytest.fixture
-def lead(client, member, demo):
-    client.force_login(member("Inclusion leads"))
-    return client
-
-
 LOCAL = {"127.0.0.1", "::1", "localhost"}
 
 

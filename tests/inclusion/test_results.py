@@ -25,14 +25,6 @@ QUERY = {"service": "nhs-app", "metric": "registrations", "period": LATEST.strft
          "dimension": "imd_decile"}
 
 
-@pytest.fixture
-def lead(client, django_user_model, demo):
-    user = django_user_model.objects.create_user("lead", password="pw")
-    user.groups.add(Group.objects.get(name="Inclusion leads"))
-    client.force_login(user)
-    return client
-
-
 def soup(response):
     return BeautifulSoup(response.content.decode(), "html.parser")
 
