@@ -1,14 +1,16 @@
 """The *Empower citizens* evidence page: a RAG status per section, each by a written rule.
 
 Sections: offer coverage (the consistent offer, ``services_catalogue.offer_matrix``), use of
-the NHS App, NHS login and the NHS website, self-service pathways, record access, digital
-inclusion support by place, and the inclusion gap and its trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the
-same rules it applies.
+the NHS App, NHS login and the NHS website, self-service pathways, record access, the accessibility of the services
+(their latest audits), digital inclusion support by place, and the inclusion gap and its
+trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the same
+rules it applies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -30,6 +32,11 @@ RULES = {
     "records": "Green: every record-access capability (health record, test results, "
                "correspondence, care plans) delivered at 90% or more of practices; amber: the "
                "least-delivered one at 70% to 89%; red: below 70%.",
+    "accessibility": "Green: at least 90% of live services had an accessibility statement "
+                     "found and up to date at an audit in the last 31 days; amber: 70% to "
+                     "89%; red: below 70% (a service not audited in that time counts as "
+                     "without). Failed automated checks are reported, not scored: they cover "
+                     "only what a page's markup decides, not a full WCAG audit.",
     "support": "Green: every place with GP practices has at least one active digital "
                "inclusion support service listed (free computers, digital champions, devices, "
                "data, courses or a helpline); amber: at least half of them do; red: fewer.",
@@ -108,6 +115,67 @@ def _support(today) -> Section:
                    [f"Inclusion support services in the catalogue, as at {today:%d %B %Y}."])
 
 
+AUDIT_MAX_AGE_DAYS = 31
+
+
+def _rule_names() -> dict[str, str]:
+    from tasks.act import RULES as ACT_RULES
+
+    return {spec.id: spec.name for spec in ACT_RULES}
+
+
+def _accessibility(today) -> Section:
+    """The services themselves: can disabled people use them? The legal minimum (Public
+    Sector Bodies Accessibility Regulations 2018) is a current accessibility statement, so
+    that is what is scored; failed automated checks are reported beside it, not scored,
+    because they cover only what a page's markup decides."""
+    from services_catalogue.audit.reports import services_with_latest_audit
+
+    rows = services_with_latest_audit()
+    if not rows or all(audit is None for _, audit in rows):
+        return Section("accessibility", "Accessibility of the services", "grey",
+                       ["No accessibility audits yet (they run daily, or from a service's "
+                        "Accessibility panel in the admin)."])
+    since = timezone.now() - timedelta(days=AUDIT_MAX_AGE_DAYS)
+    recent = [(service, audit) for service, audit in rows
+              if audit is not None and audit.checked_at >= since]
+    current = [a for _, a in recent if a.statement_found and not a.statement_out_of_date]
+    out_of_date = [a for _, a in recent if a.statement_found and a.statement_out_of_date]
+    unreachable = [s for s, a in recent if a.error]
+    failed = [(s, a) for s, a in recent if not a.error and a.failed_count]
+    share = 100 * len(current) / len(rows)
+    findings = [
+        f"{len(recent)} of {len(rows)} live services audited in the last "
+        f"{AUDIT_MAX_AGE_DAYS} days.",
+        f"Accessibility statement found and up to date: {len(current)} of {len(rows)} "
+        f"live services ({share:.0f}%); out of date: {len(out_of_date)}; not found or not "
+        f"checked: {len(rows) - len(current) - len(out_of_date)}.",
+    ]
+    if unreachable:
+        findings.append(f"Start page could not be fetched: {len(unreachable)} "
+                        f"({', '.join(s.title for s in unreachable)}).")
+    checked = len(recent) - len(unreachable)
+    findings.append(f"Start pages with failed automated checks: {len(failed)} of {checked}.")
+    by_rule: dict[str, int] = {}
+    for _, audit in failed:
+        for rule in {f.get("rule") for f in audit.findings or []
+                     if f.get("outcome") == "failed" and f.get("rule")}:
+            by_rule[rule] = by_rule.get(rule, 0) + 1
+    if by_rule:
+        names = _rule_names()
+        common = sorted(by_rule.items(), key=lambda item: (-item[1], item[0]))[:3]
+        findings.append("Most common failures: " + "; ".join(
+            f"{names.get(rule, rule)} ({count} service{'s' if count != 1 else ''})"
+            for rule, count in common) + ".")
+    latest = max(a.checked_at for _, a in rows if a is not None)
+    return Section(
+        "accessibility", "Accessibility of the services", rag_from_percent(share, 90, 70),
+        findings,
+        [f"Accessibility audits of the services' start pages and statements, latest on "
+         f"{timezone.localtime(latest):%d %B %Y}."],
+    )
+
+
 def _website_use() -> tuple[str, list[str]]:
     """The NHS website has no registrations: report its measure with the most figures."""
     from services_catalogue.models.uptake import UptakeObservation
@@ -134,7 +202,8 @@ def _latest_rate(service: str, metric: str):
 
 
 STEPS = ("Offer coverage", "NHS App registrations", "NHS App logins", "NHS login accounts",
-         "Inclusion support", "Inclusion gaps", "Inclusion gaps 12 months earlier")
+         "Accessibility audits", "Inclusion support", "Inclusion gaps",
+         "Inclusion gaps 12 months earlier")
 
 
 def sections(progress=None) -> tuple[list[Section], set[str]]:
@@ -184,8 +253,10 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
     out.append(_pathways("records", "Record access", matrix, RECORD_ACCESS, today))
 
     step(4)
-    out.append(_support(today))
+    out.append(_accessibility(today))
     step(5)
+    out.append(_support(today))
+    step(6)
     board = _latest_rate("nhs-app", "registrations")
     if board is None or not board.sii:
         out.append(Section("gaps", "Inclusion gaps and trend", "grey",
@@ -196,7 +267,7 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
         periods = dashboard.choices()["periods"]
         earlier_period = next((p for p in periods if (board.period.year - p.year) * 12
                                + board.period.month - p.month == 12), None)
-        step(6)
+        step(7)
         earlier = (results.board("nhs-app", "registrations", earlier_period, "practice")
                    if earlier_period else None)
         earlier_sii = 100 * earlier.sii["sii"] if earlier and earlier.sii else None

@@ -2,7 +2,8 @@
 
 Why: on a real ICS (hundreds of practices, their patients by LSOA, 24 months of figures) a
 dashboard or the evidence pack is seconds to minutes of pandas work, and its answer only
-changes when new data arrives: an uptake file, a reference import, a catalogue change. So a
+changes when new data arrives: an uptake file, a reference import, an accessibility audit, a
+catalogue change. So a
 result is computed by a Celery task (``tasks.inclusion``) that reports its progress in a
 ``TaskRun``, stored in the cache under the *data version*, and served from there until the
 data moves on. With tasks in-process (no broker, the embedded default) the task runs inside
@@ -10,8 +11,9 @@ the request and the page shows the result at once.
 
 The data version is read from the database, not kept as a counter, so that every web and
 worker process agrees on it whichever process imported the data: the number and newest id of
-uptake files and reference imports, and the catalogue's content version (bumped on every
-organisation, offer and page change; ``portal.cache``).
+uptake files, uptake sources, reference imports and accessibility audits, and the
+catalogue's content version (bumped on every organisation, offer and page change;
+``portal.cache``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from portal.cache import content_version
+from services_catalogue.models.audit import AccessibilityAudit
 from services_catalogue.models.uptake import UptakeFile, UptakeSource
 from tasks.models import Outcome, TaskRun
 
@@ -48,8 +51,10 @@ def data_version() -> str:
     files = UptakeFile.objects.aggregate(n=Count("pk"), last=Max("pk"))
     sources = UptakeSource.objects.aggregate(n=Count("pk"), last=Max("pk"))
     refs = ReferenceImport.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    audits = AccessibilityAudit.objects.aggregate(n=Count("pk"), last=Max("pk"))
     return (f"f{files['n']}.{files['last']}-s{sources['n']}.{sources['last']}"
-            f"-r{refs['n']}.{refs['last']}-c{content_version()}")
+            f"-r{refs['n']}.{refs['last']}-a{audits['n']}.{audits['last']}"
+            f"-c{content_version()}")
 
 
 def _params_hash(kind: str, params: dict) -> str:

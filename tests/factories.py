@@ -4,9 +4,11 @@ import datetime
 import itertools
 
 import factory
+from django.utils import timezone
 
 from portal.models import ServiceIndexPage
 from services_catalogue.models import (
+    AccessibilityAudit,
     Capability,
     ConsistentOffer,
     ConsistentOfferItem,
@@ -107,3 +109,19 @@ def add_to_consistent_offer(capability: Capability, national_default=None) -> Co
         setting=setting, capability=capability, national_default=national_default,
         sort_order=(last or 0) + 1,
     )
+
+
+def add_audit(service, days_ago=0, **fields) -> AccessibilityAudit:
+    """A start page audit of `service` `days_ago` days ago: reachable, no failures, with a
+    statement found (override any field)."""
+    defaults = dict(
+        url=service.service_url, kind="start_page", http_status=200, passed_count=40,
+        failed_count=0, statement_found_url="https://service.example/accessibility",
+        statement_checks={"found": True, "missing": [], "parts": {
+            "compliance_status": True, "non_accessible_content": True,
+            "preparation_date": True, "review_date": True, "feedback_contact": True,
+            "enforcement_procedure": False}},
+        checked_at=timezone.now() - datetime.timedelta(days=days_ago),
+    )
+    defaults.update(fields)
+    return AccessibilityAudit.objects.create(service=service, **defaults)

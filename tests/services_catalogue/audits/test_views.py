@@ -10,24 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from services_catalogue.audit.reports import failing_services, statement_status
-from services_catalogue.models import AccessibilityAudit, LinkCheck
-from tests.factories import InclusionSupportFactory
+from services_catalogue.models import LinkCheck
+from tests.factories import InclusionSupportFactory, add_audit
 
 pytestmark = pytest.mark.django_db
-
-
-def add_audit(service, days_ago=0, **fields):
-    defaults = dict(
-        url=service.service_url, kind="start_page", http_status=200, passed_count=40,
-        failed_count=0, statement_found_url="https://service.example/accessibility",
-        statement_checks={"found": True, "missing": [], "parts": {
-            "compliance_status": True, "non_accessible_content": True,
-            "preparation_date": True, "review_date": True, "feedback_contact": True,
-            "enforcement_procedure": False}},
-        checked_at=timezone.now() - datetime.timedelta(days=days_ago),
-    )
-    defaults.update(fields)
-    return AccessibilityAudit.objects.create(service=service, **defaults)
 
 
 @pytest.fixture
