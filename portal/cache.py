@@ -75,6 +75,7 @@ page_unpublished.connect(invalidate_public_pages, dispatch_uid="cache-unpublishe
 
 
 CATALOGUE_MODELS = {
+    "AccessibilityAudit",  # a service page says whether its statement was found, and when
     "Capability",
     "ConsistentOffer",
     "ConsistentOfferItem",

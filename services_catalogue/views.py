@@ -22,30 +22,6 @@ from .reviews import review_cutoff, services_for_review
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class OverdueReviewsView(WagtailAdminTemplateMixin, TemplateView):
-    """Editors' list of service records by review date, overdue ones flagged."""
-
-    template_name = "services_catalogue/admin/overdue_reviews.html"
-    page_title = "Service reviews"
-    header_icon = "time"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("wagtailadmin.access_admin"):
-            return permission_denied(request)
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        rows = services_for_review()
-        context.update(
-            rows=rows,
-            overdue_count=sum(1 for _, overdue in rows if overdue),
-            cutoff=review_cutoff(),
-            interval_days=settings.SERVICE_REVIEW_INTERVAL_DAYS,
-        )
-        return context
-
-
 class PermissionRequiredAdminView(WagtailAdminTemplateMixin, TemplateView):
     """An admin page for users with `permission` (others are sent to the dashboard)."""
 
@@ -60,6 +36,26 @@ class PermissionRequiredAdminView(WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return [*self.breadcrumbs_items, *self.parent_crumbs,
                 {"url": "", "label": self.get_page_title()}]
+
+
+class OverdueReviewsView(PermissionRequiredAdminView):
+    """Editors' list of service records by review date, overdue ones flagged."""
+
+    template_name = "services_catalogue/admin/overdue_reviews.html"
+    page_title = "Service reviews"
+    header_icon = "time"
+    permission = "wagtailadmin.access_admin"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = services_for_review()
+        context.update(
+            rows=rows,
+            overdue_count=sum(1 for _, overdue in rows if overdue),
+            cutoff=review_cutoff(),
+            interval_days=settings.SERVICE_REVIEW_INTERVAL_DAYS,
+        )
+        return context
 
 
 # ---------------------------------------------------------------------------------------

@@ -285,7 +285,7 @@ class UptakeSourceViewSet(SnippetViewSet):
     menu_label = "Uptake sources"
     list_display = [
         "name",  # Wagtail's title column: the edit link and the row's buttons
-        Column("format", label="Format", accessor="get_format_display"),
+        Column("format", label="Format", accessor="format_label"),
         Column("schedule", label="Schedule", accessor="get_schedule_display"),
         BooleanColumn("active"),
         DateColumn("last_checked_at", label="Last checked"),

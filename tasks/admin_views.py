@@ -47,6 +47,11 @@ class RunNowView(WagtailAdminTemplateMixin, TemplateView):
     def get_page_title(self):
         return f"{self.action} {self.target} now"
 
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": self.back_url(self.target),
+                                          "label": str(self.target)},
+                {"url": "", "label": self.get_page_title()}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(target=self.target, action=self.action, back_url=self.back_url(self.target),

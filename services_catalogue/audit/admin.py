@@ -5,6 +5,8 @@ Registered by the hooks at the end of ``services_catalogue/wagtail_hooks.py``.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from ..views import PermissionRequiredAdminView
 from . import reports
 
@@ -20,7 +22,8 @@ class FailingServicesView(PermissionRequiredAdminView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         failing, never = reports.failing_services()
-        context.update(failing=failing, never=never)
+        context.update(failing=failing, never=never,
+                       offline=getattr(settings, "FETCH_OFFLINE", False))
         return context
 
 
@@ -38,5 +41,6 @@ class BrokenLinksView(PermissionRequiredAdminView):
             links=reports.broken_links(),
             last_checked=LinkCheck.objects.order_by("-checked_at")
             .values_list("checked_at", flat=True).first(),
+            offline=getattr(settings, "FETCH_OFFLINE", False),
         )
         return context

@@ -38,9 +38,14 @@ class StatementStatus:
 
 
 def statement_status(service) -> StatementStatus | None:
-    """For the public service page, in one query; None if the service was never audited."""
+    """For the public service page, in one query; None if the service was never audited.
+
+    Only audits that reached the start page count: one that could not fetch it (a timeout,
+    a 5xx, fetching switched off) says nothing about the statement, so citizens are not
+    told "not found" because a site was down for a moment."""
     row = (
         _latest_start_audits([service.pk])
+        .filter(error="", http_status__isnull=False)
         .order_by("-checked_at", "-pk")
         .values("statement_found_url", "statement_out_of_date", "checked_at")
         .first()

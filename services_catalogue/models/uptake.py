@@ -29,6 +29,15 @@ class UptakeFormat(models.TextChoices):
     MAPPED_JSON = "mapped_json", "JSON records, with a column mapping"
 
 
+# For the sources listing, where the choices' full labels squeeze the other columns.
+FORMAT_SHORT_LABELS = {
+    UptakeFormat.DFD_CSV: "Digital Front Door CSV",
+    UptakeFormat.NHS_APP_MI: "NHS App MI (ICB)",
+    UptakeFormat.MAPPED_CSV: "CSV, mapped",
+    UptakeFormat.MAPPED_JSON: "JSON, mapped",
+}
+
+
 class UptakeSchedule(models.TextChoices):
     MANUAL = "manual", "Only when asked (no schedule)"
     HOURLY = "hourly", "Every hour"
@@ -173,6 +182,10 @@ class UptakeSource(models.Model):
             errors["document"] = "Use a URL or a document, not both."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_SHORT_LABELS.get(self.format, self.get_format_display())
 
     @property
     def interval(self) -> datetime.timedelta | None:

@@ -47,3 +47,14 @@ def test_the_admin_dashboard_counts_overdue_reviews(client, demo, django_user_mo
     panel = page.select_one("section[aria-labelledby=overdue-reviews-heading]")
     assert panel is not None
     assert "2 of 12 service records are overdue" in panel.get_text()
+
+
+def test_the_overdue_report_names_itself_in_the_breadcrumbs_and_counts_in_good_grammar(
+        admin_client, demo):
+    page = BeautifulSoup(admin_client.get("/admin/reviews/overdue/").content, "html.parser")
+    crumbs = [" ".join(li.get_text().split()) for li in page.select("[data-w-breadcrumbs] li")]
+    assert "Service reviews" in crumbs
+    intro = " ".join(page.select_one("main p, #main p").get_text().split())
+    overdue = sum(1 for _, is_overdue in services_for_review() if is_overdue)
+    verb = "record was" if overdue == 1 else "records were"
+    assert f"{overdue} {verb} last reviewed before" in intro

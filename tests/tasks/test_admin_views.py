@@ -127,3 +127,26 @@ def test_auditing_now_with_fetching_switched_off_records_that_nothing_was_fetche
     audit = AccessibilityAudit.objects.filter(service=service).latest("checked_at")
     assert "switched off" in audit.error
     assert audit.http_status is None
+
+
+def test_collect_now_is_offered_only_for_a_source_with_something_to_collect(admin_client, demo):
+    listing = reverse("wagtailsnippets_services_catalogue_uptakesource:list")
+    nothing = UptakeSource.objects.create(name="Nothing to fetch", format="dfd_csv")
+    remote = UptakeSource.objects.create(name="Remote", format="nhs_app_mi",
+                                         url="https://example.org/mi.csv")
+    page = soup(admin_client.get(listing))
+    collect = {a["href"] for a in page.select("a[href*='/collect/']")}
+    assert reverse("collect_uptake_source_now", args=[remote.pk]) in collect
+    assert reverse("collect_uptake_source_now", args=[nothing.pk]) not in collect
+    cells = " ".join(td.get_text() for td in page.select("table.listing tbody td"))
+    assert "NHS App MI (ICB)" in cells
+    assert "period,ods_code" not in cells  # the long label stays in the form and filters
+
+
+def test_the_confirmation_page_names_its_target_in_the_breadcrumbs(editor, demo):
+    service = make_service(demo["services_index"], service_url="https://www.nhs.uk/nhs-app/")
+    page = soup(editor.get(reverse("audit_service_now", args=[service.pk])))
+    crumbs = [" ".join(li.get_text().split()) for li in page.select("[data-w-breadcrumbs] li, "
+                                                                   "nav[aria-label] ol li")]
+    assert any(service.title == crumb for crumb in crumbs)
+    assert any(f"Audit {service.title} now" == crumb for crumb in crumbs)

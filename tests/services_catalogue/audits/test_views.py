@@ -82,7 +82,7 @@ def test_the_failing_report_lists_services_that_need_attention(client, demo, edi
     assert [s.slug for s, _ in failing] == ["nhs-111-online", "nhs-login", "nhs-website"]
     assert services["nhs-app"].pk not in [s.pk for s, _ in failing + never]
     page = soup(client.get("/admin/reports/accessibility-failing/"))
-    rows = page.select("table.listing tbody tr")
+    rows = page.select("#failing-services tbody tr")
     assert [r.select("td")[0].get_text() for r in rows] == [
         "NHS 111 online", "NHS login", "NHS website"]
     assert "HTTP 503" in rows[0].get_text() and "Not found" in rows[2].get_text()
@@ -144,10 +144,34 @@ def test_citizens_see_when_no_statement_was_found(client, demo):
 
 def test_a_statement_found_on_the_site_but_not_recorded(client, demo):
     service = next(s for s in demo["services"].values() if not s.accessibility_statement_url)
-    add_audit(service)
-    text = soup(client.get(service.url)).get_text(" ", strip=True)
+    audit = add_audit(service)
+    page = soup(client.get(service.url))
+    text = " ".join(page.get_text().split())
     assert "We have not found an accessibility statement" not in text
     assert f"Accessibility statement: found on the {service.title} website; last checked" in text
+    link = page.find("a", string=f"found on the {service.title} website")
+    assert link["href"] == audit.statement_found_url
+
+
+def test_an_audit_that_could_not_fetch_the_page_does_not_say_the_statement_is_missing(
+        client, demo):
+    service = demo["services"]["nhs-app"]  # its statement address is recorded
+    add_audit(service, 3, checked_at=timezone.make_aware(datetime.datetime(2026, 3, 3, 2, 0)))
+    add_audit(service, 0, http_status=None, error="The server did not answer in time.",
+              statement_found_url="", passed_count=0)
+    text = " ".join(soup(client.get("/services/nhs-app/")).get_text().split())
+    assert "not found" not in text
+    assert "Accessibility statement: found; last checked 3 March 2026." in text
+    assert statement_status(service).checked_at.date() == datetime.date(2026, 3, 3)
+
+
+def test_a_service_only_ever_unreachable_shows_no_check_line(client, demo):
+    service = next(s for s in demo["services"].values() if not s.accessibility_statement_url)
+    add_audit(service, http_status=503, error="The page answered HTTP 503.",
+              statement_found_url="")
+    text = " ".join(soup(client.get(service.url)).get_text().split())
+    assert "last checked" not in text
+    assert "We have not found an accessibility statement for this service." in text
 
 
 def test_a_service_never_audited_shows_no_check_line(client, demo):
@@ -185,3 +209,65 @@ def test_the_service_page_query_count_does_not_grow_with_audits(client, demo):
         add_audit(service, days, findings=[{"rule": "x", "wcag": [], "outcome": "failed",
                                             "target": "p", "message": "m"}] * 50)
     assert count() == one
+
+
+# -- nothing checked yet, or nothing fetched ----------------------------------------------
+def test_the_failing_report_does_not_give_an_all_clear_when_nothing_was_audited(
+        client, demo, editor):
+    page = soup(client.get("/admin/reports/accessibility-failing/"))
+    live = [s for s, _ in failing_services()[1]]
+    assert live  # every live service is "never audited"
+    summary = " ".join(page.select_one("#none-failing").get_text().split())
+    assert "No live service is failing" not in summary
+    assert f"{len(live)} live services have not been audited yet" in summary
+    links = page.select("#never-audited a[href*='/audit/']")
+    assert len(links) == len(live)
+
+
+def test_the_failing_report_says_when_fetching_is_switched_off(client, demo, editor, settings):
+    settings.FETCH_OFFLINE = True
+    page = soup(client.get("/admin/reports/accessibility-failing/"))
+    assert "switched off" in page.select_one("#report-offline").get_text()
+    settings.FETCH_OFFLINE = False
+    assert soup(client.get("/admin/reports/accessibility-failing/")).select_one(
+        "#report-offline") is None
+
+
+def test_an_unreachable_service_is_listed_as_not_checked_not_as_missing_its_statement(
+        client, demo, editor):
+    add_audit(demo["services"]["nhs-app"], http_status=None, error="Could not connect",
+              statement_found_url="", passed_count=0)
+    row = soup(client.get("/admin/reports/accessibility-failing/")).select_one(
+        "#failing-services tbody tr")
+    cells = [td.get_text(strip=True) for td in row.select("td")]
+    assert cells[0] == "NHS App" and cells[-1] == "Not checked" and cells[-2] == ""
+
+
+def test_the_broken_links_report_says_when_no_link_was_ever_checked(client, demo, editor):
+    page = soup(client.get("/admin/reports/broken-links/"))
+    assert "No links have been checked yet" in page.select_one("#no-broken-links").get_text()
+    LinkCheck.objects.create(url="https://fine.example/", page=demo["services"]["nhs-app"],
+                             status=200, broken=False)
+    page = soup(client.get("/admin/reports/broken-links/"))
+    assert page.select_one("#no-broken-links").get_text(strip=True) == "No broken links found."
+
+
+def test_the_edit_page_panel_shows_an_unfetched_audit_as_not_checked(admin_client, demo):
+    service = demo["services"]["nhs-app"]
+    add_audit(service, http_status=None, error="Fetching from the internet is switched off here",
+              statement_found_url="", passed_count=0)
+    panel = soup(admin_client.get(f"/admin/pages/{service.pk}/edit/")).select_one(
+        ".dfd-audit-panel")
+    text = " ".join(panel.get_text().split())
+    assert text.startswith("Not checked on")
+    assert "switched off" in text
+    assert "0 failed" not in text and "Not found" not in text
+    assert panel.select_one("a[href$='/audit/']").get_text() == "Try again now"
+
+
+def test_a_new_audit_empties_the_public_page_cache(demo):
+    from portal.cache import content_version
+
+    before = content_version()
+    add_audit(demo["services"]["nhs-app"])
+    assert content_version() > before
