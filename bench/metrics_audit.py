@@ -236,6 +236,24 @@ def run_audit(urls: list[str]) -> dict:
             "failed": sum(f for f, _, _ in results), "passed": sum(p for _, p, _ in results)}
 
 
+def run_fetch_and_parse(urls: list[str]) -> dict:
+    """Fetch each page and parse it with lexbor, nothing else: the ceiling of any audit that
+    parses the page in this process (no rule run at all)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    def one(url):
+        result = fetcher.fetch(url)
+        if result.ok:
+            LexborHTMLParser(result.text())
+
+    with make_fetcher() as fetcher:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+            list(pool.map(one, urls))
+        elapsed = time.perf_counter() - started
+    return {"seconds": elapsed, "pages_per_s": len(urls) / elapsed}
+
+
 def _audit_chunk(args: tuple[list[str], int]) -> list[tuple[int, int, str]]:
     urls, threads = args
     setup_django()
@@ -327,6 +345,7 @@ def report(results: dict) -> str:
     m, fetch, audit, procs, eng = (results[k] for k in ("machine", "fetch", "audit",
                                                          "processes", "engines"))
     fetch_procs = results["fetch_processes"]
+    parse_only = results["parse_only"]
     shape = f"{procs['processes']} processes x {procs['threads']} threads"
     ratio = audit["pages_per_s"] / fetch["pages_per_s"]
     lines = [
@@ -348,6 +367,10 @@ def report(results: dict) -> str:
         f"| audit, static checker ({CONCURRENCY} threads, one process) | {audit['seconds']:.2f} | "
         f"{audit['pages_per_s']:.1f} | {ratio:.3f} | {TARGET_THROUGHPUT_RATIO} | "
         f"{'PASS' if ratio >= TARGET_THROUGHPUT_RATIO else 'FAIL'} |",
+        f"| for information: fetch and lexbor parse only, no rules ({CONCURRENCY} threads, one "
+        f"process; the ceiling of any in-process audit) | {parse_only['seconds']:.2f} | "
+        f"{parse_only['pages_per_s']:.1f} | "
+        f"{parse_only['pages_per_s'] / fetch['pages_per_s']:.3f} |  |  |",
         "",
         f"For information, both again as Celery's prefork workers share the work ({shape}, "
         f"the same {CONCURRENCY} fetches at a time in all):",
@@ -447,6 +470,8 @@ def bench_audit(args: argparse.Namespace) -> dict:
         results["fetch"] = run_fetch(urls)
         log("auditing (threads) ...")
         results["audit"] = run_audit(urls)
+        log("fetching and parsing only ...")
+        results["parse_only"] = run_fetch_and_parse(urls)
         processes = max(2, min(4, os.cpu_count() or 2))
         log("fetching only (processes) ...")
         results["fetch_processes"] = run_processes(_fetch_chunk, urls, processes)
