@@ -8,6 +8,7 @@ it.  Every label is escaped.
 from __future__ import annotations
 
 import math
+import re
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -15,7 +16,8 @@ from django.utils.safestring import mark_safe
 WIDTH = 640
 BAR = 18
 GAP = 6
-LEFT = 230
+LEFT = 260  # room for a bar label of LABEL_CHARS characters at 11px
+LABEL_CHARS = 36
 RIGHT = 60
 
 
@@ -28,6 +30,26 @@ def _finite(value) -> bool:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+def _tick(value: float, step: float) -> str:
+    """A tick label: as many decimal places as the step needs ("20%", "2.5%")."""
+    places = 0
+    while places < 3 and abs(round(100 * step, places) - 100 * step) > 1e-9:
+        places += 1
+    return f"{100 * value:.{places}f}%"
+
+
+def _short(label: str, limit: int = LABEL_CHARS) -> str:
+    """A bar label cut to ``limit`` characters, keeping a trailing "(code)" whole so that
+    a shortened practice name still says which practice it is (the table has it all)."""
+    if len(label) <= limit:
+        return label
+    match = re.fullmatch(r"(.*\S)\s+(\([^()]{1,12}\))", label)
+    if match and len(match.group(2)) + 3 < limit:
+        name, code = match.groups()
+        return name[:limit - len(code) - 2].rstrip() + "\u2026 " + code
+    return label[:limit - 1] + "\u2026"
 
 
 def nice_step(high: float) -> float:
@@ -47,8 +69,13 @@ def bar_chart(chart_id: str, title: str, summary: str, rows: list[dict],
     values = [float(r.get("upper") if _finite(r.get("upper")) else r["rate"]) for r in rows]
     if reference is not None and _finite(reference):
         values.append(float(reference))
-    step = nice_step(max(values, default=1.0) or 1.0)
-    scale_max = step * max(1, math.ceil((max(values, default=1.0) or 1.0) / step + 0.3))
+    high = max(values, default=1.0) or 1.0
+    step = nice_step(high)
+    scale_max = step * max(1, math.ceil(high / step + 0.3))  # room for the value labels
+    if high <= 1.0:
+        # every value is a share: the axis stops at 100% (a nice step for a high of at most
+        # 1 divides 1, so 100% is a tick); the labels go in the right margin
+        scale_max = min(scale_max, 1.0)
     plot = WIDTH - LEFT - RIGHT
 
     def x(value: float) -> float:
@@ -66,14 +93,13 @@ def bar_chart(chart_id: str, title: str, summary: str, rows: list[dict],
         parts.append(f'<line x1="{x(tick):.1f}" y1="{top - 6}" x2="{x(tick):.1f}" '
                      f'y2="{height - 26}" stroke="#d8dde0" stroke-width="1"/>')
         parts.append(f'<text x="{x(tick):.1f}" y="{height - 10}" font-size="11" '
-                     f'text-anchor="middle" fill="#212b32">{_pct(tick)}</text>')
+                     f'text-anchor="middle" fill="#212b32">{_tick(tick, step)}</text>')
     for i, row in enumerate(rows):
         y = top + i * (BAR + GAP)
         rate = float(row["rate"])
         label = str(row.get("label", ""))
-        short = label if len(label) <= 34 else label[:33] + "\u2026"
-        parts.append(f'<text x="{LEFT - 8}" y="{y + BAR - 5}" font-size="12" '
-                     f'text-anchor="end" fill="#212b32">{escape(short)}</text>')
+        parts.append(f'<text x="{LEFT - 8}" y="{y + BAR - 5}" font-size="11" '
+                     f'text-anchor="end" fill="#212b32">{escape(_short(label))}</text>')
         parts.append(f'<rect x="{LEFT}" y="{y}" width="{max(x(rate) - LEFT, 1):.1f}" '
                      f'height="{BAR}" fill="#005eb8"/>')
         if _finite(row.get("lower")) and _finite(row.get("upper")):
@@ -102,10 +128,15 @@ def line_chart(chart_id: str, title: str, summary: str, rows: list[dict]):
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     highs = [float(r["upper"]) if _finite(r.get("upper")) else float(r["rate"]) for r in rows]
     lows = [float(r["lower"]) if _finite(r.get("lower")) else float(r["rate"]) for r in rows]
-    y_max = min(1.0, math.ceil(max(highs, default=1) * 10) / 10) or 1.0
-    y_min = max(0.0, math.floor(min(lows, default=0) * 10) / 10)
+    high, low = max(highs, default=1.0), min(lows, default=0.0)
+    step = nice_step(max(high - low, 0.01) * 5 / 4)  # about four intervals
+    y_min = max(0.0, math.floor(low / step + 1e-9) * step)
+    y_max = math.ceil(high / step - 1e-9) * step
+    if high <= 1.0:
+        y_max = min(y_max, 1.0)  # shares: never above 100%
     if y_max <= y_min:
-        y_min, y_max = 0.0, max(y_max, 0.1)
+        y_max = y_min + step
+    ticks = int(round((y_max - y_min) / step))
     n = max(len(rows) - 1, 1)
 
     def px(i):
@@ -121,12 +152,12 @@ def line_chart(chart_id: str, title: str, summary: str, rows: list[dict]):
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
     ]
-    for step in range(0, 5):
-        v = y_min + (y_max - y_min) * step / 4
+    for k in range(0, ticks + 1):
+        v = y_min + k * step
         parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{WIDTH - right}" y2="{py(v):.1f}" '
                      f'stroke="#d8dde0"/>')
         parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" font-size="11" '
-                     f'text-anchor="end" fill="#212b32">{_pct(v)}</text>')
+                     f'text-anchor="end" fill="#212b32">{_tick(v, step)}</text>')
     if rows:
         band = [f"{px(i):.1f},{py(lows[i]):.1f}" for i in range(len(rows))]
         band += [f"{px(i):.1f},{py(highs[i]):.1f}" for i in reversed(range(len(rows)))]
@@ -134,9 +165,13 @@ def line_chart(chart_id: str, title: str, summary: str, rows: list[dict]):
         line = " ".join(f"{px(i):.1f},{py(r['rate']):.1f}" for i, r in enumerate(rows))
         parts.append(f'<polyline points="{line}" fill="none" stroke="#005eb8" '
                      f'stroke-width="2"/>')
-        for i in sorted({0, len(rows) // 2, len(rows) - 1}):
+        last = len(rows) - 1
+        for i in sorted({0, len(rows) // 2, last}):
+            # the first label starts at its point and the last ends at its point, so
+            # neither runs past the edge of the chart ("Oct 202" was clipped)
+            anchor = "start" if i == 0 and last else "end" if i == last and last else "middle"
             parts.append(f'<text x="{px(i):.1f}" y="{height - 14}" font-size="11" '
-                         f'text-anchor="middle" fill="#212b32">'
+                         f'text-anchor="{anchor}" fill="#212b32">'
                          f'{escape(str(rows[i].get("label", "")))}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric

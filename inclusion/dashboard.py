@@ -134,11 +134,18 @@ def practice_table() -> pd.DataFrame:
     return practices
 
 
+REGISTERED = "registered patients"
+AGED_13_PLUS = "patients aged 13+"
+GIVEN_BY_SOURCE = "the population given by the source"
+
+
 def population_for(obs: pd.DataFrame, practices: pd.DataFrame, service: str) -> tuple[
-        pd.DataFrame, str]:
-    """Eligible population by practice and month (see the module docstring)."""
+        pd.DataFrame, str, str]:
+    """Eligible population by practice and month (see the module docstring), how it was
+    found (``basis``: a full explanation, for the method notes) and what it counts
+    (``denominator``: a few words to follow "x% of", as in "patients aged 13+")."""
     listed = practices.set_index("practice")["registered_patients"]
-    basis = "list size"
+    basis, denominator = "list size", REGISTERED
     fallback = listed.astype(float)
     if service in THIRTEEN_PLUS:
         ages = frames.practice_age_frame()
@@ -147,24 +154,29 @@ def population_for(obs: pd.DataFrame, practices: pd.DataFrame, service: str) -> 
             fallback = eligible.set_index("practice")["population"].astype(float).reindex(
                 listed.index).fillna(listed * ELIGIBLE_13_PLUS)
             basis = "patients aged 13+ (registered population by age)"
+            denominator = AGED_13_PLUS
         else:
             fallback = listed * ELIGIBLE_13_PLUS
             basis = "patients aged 13+, approximated as 85% of the list size (no age data)"
+            denominator = f"{AGED_13_PLUS} (estimated as 85% of the list size)"
     pop = obs[["practice", "period", "denominator"]].drop_duplicates(["practice", "period"])
     given = pd.to_numeric(pop["denominator"], errors="coerce")
     if given.notna().any():
         if "synthetic" in str(obs["source"].iloc[0]).lower() and service in THIRTEEN_PLUS:
             basis = ("the denominators given by the source: for the demonstration data, "
                      "patients aged 13+ from its synthetic registered population by age")
+            denominator = AGED_13_PLUS
         elif "synthetic" in str(obs["source"].iloc[0]).lower():
             basis = "the denominators given by the source: for the demonstration data, the list size"
+            denominator = REGISTERED
         else:
             basis = "the denominators given by the source" + (
                 f" (else {basis})" if given.isna().any() else "")
+            denominator = GIVEN_BY_SOURCE
     pop["population"] = given.fillna(pop["practice"].map(fallback)).fillna(0).astype(float)
     extra = practices.set_index("practice")[["pcn", "place", "name"]]
     pop = pop.join(extra, on="practice")
-    return pop[["practice", "period", "population", "pcn", "place", "name"]], basis
+    return pop[["practice", "period", "population", "pcn", "place", "name"]], basis, denominator
 
 
 @dataclass
@@ -185,6 +197,7 @@ class Dashboard:
     dimension: str
     source: str = ""
     basis: str = ""
+    denominator: str = ""  # what the rates are shares of, in a few words (population_for)
     method: str = "none"
     method_text: str = ""
     tables: dict[str, Table] = field(default_factory=dict)
@@ -262,7 +275,7 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
         return board
     step(1)
     practices = practice_table()
-    population, board.basis = population_for(obs, practices, service)
+    population, board.basis, board.denominator = population_for(obs, practices, service)
     obs = obs.drop(columns="denominator")
     step(2)
     rates = analysis.uptake_rates(obs, population)
@@ -360,6 +373,7 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
     fun = analysis.funnel(rates, period=period)
     fun["label"] = fun["name"].astype(str) + " (" + fun["group"].astype(str) + ")"
     fun["outlier"] = fun["outlier"].astype(str)
+    fun["position"] = fun["outlier"].map(OUTLIER_LABELS).fillna(fun["outlier"])
     fun = fun.sort_values("z")
     board.outliers = fun.loc[fun["outlier"].str.startswith("low_99"), "label"].tolist()
     board.tables["funnel"] = Table(
@@ -367,13 +381,22 @@ def build(service: str, metric: str, period, dimension: str, progress=None) -> D
         [("label", "Practice"), ("numerator", "Numerator"), ("denominator", "Denominator"),
          ("rate", "Rate"), ("p0", "ICS rate"), ("lower_95", "95% lower limit"),
          ("upper_95", "95% upper limit"), ("lower_99_8", "99.8% lower limit"),
-         ("upper_99_8", "99.8% upper limit"), ("z", "z"), ("outlier", "Outlier")],
+         ("upper_99_8", "99.8% upper limit"), ("z", "z"), ("position", "Outlier")],
     )
     board.tables["lowest"] = Table(
         "lowest", "Practices furthest below the ICS rate, with their offer gaps and local help",
         lowest_with_catalogue(fun), LOWEST_COLUMNS)
     return board
 
+
+# The funnel's outlier codes (``analysis.funnel``) as shown and exported.
+OUTLIER_LABELS = {
+    "low_99_8": "Below 99.8% limit",
+    "low_95": "Below 95% limit",
+    "within": "Within limits",
+    "high_95": "Above 95% limit",
+    "high_99_8": "Above 99.8% limit",
+}
 
 LOWEST_COLUMNS = [("label", "Practice"), ("place", "Place"), ("numerator", "Numerator"),
                   ("denominator", "Denominator"), ("rate", "Rate"), ("p0", "ICS rate"),

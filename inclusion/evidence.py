@@ -9,6 +9,7 @@ rules it applies.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,19 +24,20 @@ RECORD_ACCESS = ("health-record", "test-results", "correspondence", "care-plans"
 
 RULES = {
     "coverage": "Green: at least 90% of practice-capability cells of the consistent offer "
-                "are delivered; amber: 70% to 89%; red: below 70%.",
+                "are delivered; amber: at least 70% but under 90%; red: under 70%.",
     "use": "Green: at least 60% of patients aged 13+ registered for the NHS App in the latest "
-           "month; amber: 40% to 59%; red: below 40%.",
+           "month; amber: at least 40% but under 60%; red: under 40%.",
     "self_service": "Green: every self-service capability (self triage, referral, "
                     "appointments, repeat prescriptions) delivered at 90% or more of practices; "
-                    "amber: the least-delivered one at 70% to 89%; red: below 70%.",
+                    "amber: the least-delivered one at 70% or more but under 90%; red: "
+                    "under 70%.",
     "records": "Green: every record-access capability (health record, test results, "
                "correspondence, care plans) delivered at 90% or more of practices; amber: the "
-               "least-delivered one at 70% to 89%; red: below 70%.",
+               "least-delivered one at 70% or more but under 90%; red: under 70%.",
     "accessibility": "Green: at least 90% of live services had an accessibility statement "
-                     "found and up to date at an audit in the last 31 days; amber: 70% to "
-                     "89%; red: below 70% (a service not audited in that time counts as "
-                     "without). Failed automated checks are reported, not scored: they cover "
+                     "found and up to date at an audit in the last 31 days; amber: at least "
+                     "70% but under 90%; red: under 70% (a service not audited in that time "
+                     "counts as without). Failed automated checks are reported, not scored: they cover "
                      "only what a page's markup decides, not a full WCAG audit.",
     "support": "Green: every place with GP practices has at least one active digital "
                "inclusion support service listed (free computers, digital champions, devices, "
@@ -48,10 +50,34 @@ RULES = {
 RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "grey": "No data"}
 
 
+THRESHOLDS = (90, 70)  # green and amber of the offer, pathway and accessibility rules
+USE_THRESHOLDS = (60, 40)  # green and amber of the "use" rule
+
+
 def rag_from_percent(value: float | None, green: float, amber: float) -> str:
+    """The status of an *unrounded* percentage (89.7 is amber against "at least 90")."""
     if value is None:
         return "grey"
     return "green" if value >= green else "amber" if value >= amber else "red"
+
+
+def percent_text(value: float | None, thresholds=THRESHOLDS, decimals: int = 0) -> str:
+    """A percentage as shown beside its status: to ``decimals`` places, unless rounding
+    would carry it onto a threshold it is rated below -- then one more place, and never
+    rounded up onto the threshold (89.7 -> "89.7%", 89.96 -> "89.9%", 92.1 -> "92%")."""
+    if value is None:
+        return ""
+
+    def crosses(shown: float) -> bool:
+        return any(value < t <= shown for t in thresholds)
+
+    if not crosses(round(value, decimals)):
+        return f"{value:.{decimals}f}%"
+    places = decimals + 1
+    shown = round(value, places)
+    if crosses(shown):
+        shown = math.floor(value * 10 ** places) / 10 ** places
+    return f"{shown:.{places}f}%"
 
 
 @dataclass
@@ -71,8 +97,9 @@ class Section:
         return RAG_LABELS[self.rag]
 
 
-def _capability_coverage(matrix, slugs) -> list[tuple[str, int | None]]:
-    return [(entry.item.capability.name, entry.coverage)
+def _capability_coverage(matrix, slugs) -> list[tuple[str, float | None]]:
+    """(capability, unrounded share of practices delivering it) for the given slugs."""
+    return [(entry.item.capability.name, entry.coverage_share)
             for entry in matrix.capability_coverage if entry.item.capability.slug in slugs]
 
 
@@ -80,7 +107,7 @@ def _pathways(key, title, matrix, slugs, today) -> Section:
     rows = _capability_coverage(matrix, slugs)
     values = [c for _, c in rows if c is not None]
     rag = rag_from_percent(min(values) if values else None, 90, 70)
-    findings = [f"{name}: delivered at {c}% of GP practices." if c is not None
+    findings = [f"{name}: delivered at {percent_text(c)} of GP practices." if c is not None
                 else f"{name}: no practices." for name, c in rows]
     if not rows:
         findings = ["None of these capabilities is in the consistent offer."]
@@ -148,7 +175,7 @@ def _accessibility(today) -> Section:
         f"{len(recent)} of {len(rows)} live services audited in the last "
         f"{AUDIT_MAX_AGE_DAYS} days.",
         f"Accessibility statement found and up to date: {len(current)} of {len(rows)} "
-        f"live services ({share:.0f}%); out of date: {len(out_of_date)}; not found or not "
+        f"live services ({percent_text(share)}); out of date: {len(out_of_date)}; not found or not "
         f"checked: {len(rows) - len(current) - len(out_of_date)}.",
     ]
     if unreachable:
@@ -192,8 +219,14 @@ def _website_use() -> tuple[str, list[str]]:
     if board is None or not board.ics:
         return f"NHS website ({metric.replace('_', ' ')}): no figures.", []
     return (f"NHS website, {metric.replace('_', ' ')}: {100 * board.ics['rate']:.1f}% of "
-            f"{board.basis.split(': ')[-1]} ({dashboard.month_label(board.period)}).",
+            f"{_denominator(board)} ({dashboard.month_label(board.period)}).",
             [f"{board.source}, {dashboard.month_label(board.period)}."])
+
+
+def _denominator(board) -> str:
+    """What a rate is a share of, in a few words ("patients aged 13+"): the dashboard's
+    ``basis`` is the long explanation, for its method notes."""
+    return board.denominator or "the eligible population"
 
 
 def _latest_rate(service: str, metric: str):
@@ -219,10 +252,12 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
     out = []
     used_sources: set[str] = set()
 
+    coverage = matrix.coverage_share
     out.append(Section(
-        "coverage", "Offer coverage", rag_from_percent(matrix.coverage, 90, 70),
-        [f"{matrix.coverage if matrix.coverage is not None else 0}% of the consistent offer is "
-         f"delivered across {len(matrix.rows)} GP practices ({len(matrix.gaps)} gaps)."],
+        "coverage", "Offer coverage", rag_from_percent(coverage, 90, 70),
+        [f"{percent_text(coverage) if coverage is not None else '0%'} of the consistent offer "
+         f"is delivered across {len(matrix.rows)} GP practices ({matrix.offered} of "
+         f"{matrix.cells} practice-capability cells; {len(matrix.gaps)} gaps)."],
         [f"Offers in the catalogue, as at {today:%d %B %Y}."],
     ))
 
@@ -239,7 +274,9 @@ def sections(progress=None) -> tuple[list[Section], set[str]]:
         rate = board.ics["rate"]
         if (service, metric) == ("nhs-app", "registrations"):
             app_rate = 100 * rate
-        findings.append(f"{label}: {100 * rate:.1f}% of {board.basis.split(': ')[-1]} "
+        shown = percent_text(100 * rate, USE_THRESHOLDS if (service, metric) == (
+            "nhs-app", "registrations") else (), decimals=1)
+        findings.append(f"{label}: {shown} of {_denominator(board)} "
                         f"({dashboard.month_label(board.period)}).")
         sources.append(f"{board.source}, {dashboard.month_label(board.period)}.")
         used_sources.add(board.source)

@@ -63,14 +63,15 @@ def _capability_figure(key, title, matrix, slugs=None) -> Figure | None:
         return None
     rows = [{"label": e.item.capability.name, "rate": e.offered / e.total}
             for e in entries if e.total]
-    low = min(entries, key=lambda e: e.coverage or 0)
+    low = min(entries, key=lambda e: e.coverage_share or 0)
     summary = (f"{len(entries)} capabilities; the least delivered is {low.item.capability.name}"
-               f" at {low.coverage or 0}% of GP practices. The table gives every figure.")
+               f" at {evidence.percent_text(low.coverage_share or 0)} of GP practices. The "
+               "table gives every figure.")
     return Figure(
         key, title, charts.bar_chart(f"chart-{key}", title, summary, rows),
         ["Capability", "GP practices delivering it", "Share of practices"],
         [[e.item.capability.name, f"{e.offered} of {e.total}",
-          f"{e.coverage}%" if e.coverage is not None else ""] for e in entries],
+          evidence.percent_text(e.coverage_share)] for e in entries],
         "Counts of practices, not of patients.",
     )
 

@@ -44,7 +44,9 @@ RESULT_SECONDS = 7 * 24 * 3600  # the key changes with the data; this only bound
 # The shape of the results, part of every key: bump it whenever what ``compute`` returns for
 # a kind changes, so that results cached by the previous code are never read (they expire
 # by themselves).  2: "evidence" is (sections, sources, figures_by_key), no longer a pair.
-RESULT_FORMAT = 2
+# 3: dashboards carry ``denominator`` and the funnel's ``position`` labels; the evidence
+# rates coverage on unrounded shares.
+RESULT_FORMAT = 3
 
 
 def data_version() -> str:

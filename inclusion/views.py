@@ -18,7 +18,7 @@ from django import forms
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.generic import TemplateView
 from openpyxl import Workbook
@@ -198,11 +198,18 @@ def export_xlsx(table, board, warn: bool) -> bytes:
 
 class InclusionLeadView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "table"
+    parent_crumbs: list[dict] = []
 
     def dispatch(self, request, *args, **kwargs):
         if not is_inclusion_lead(request.user):
             return permission_denied(request)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        """Home, any parents, then this page: its title is the visible heading (Wagtail's
+        slim header shows the last breadcrumb; the h1 is for screen readers only)."""
+        return [*self.breadcrumbs_items, *self.parent_crumbs,
+                {"url": "", "label": self.get_page_title()}]
 
 
 def _summary_groups(board, rows) -> str:
@@ -365,6 +372,8 @@ class EvidencePDFView(InclusionLeadView):
     worked out on a worker and kept until new data arrives, like the page."""
 
     page_title = "Empower citizens: evidence (PDF)"
+    parent_crumbs = [{"url": reverse_lazy("inclusion_evidence"),
+                      "label": "Empower citizens: evidence"}]
 
     def get(self, request, *args, **kwargs):
         from . import evidence_pdf

@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -39,3 +41,13 @@ def register_evidence_menu_item():
         "Empower citizens evidence", reverse("inclusion_evidence"), icon_name="doc-full",
         order=121,
     )
+
+
+ADMIN_CSS = "inclusion/css/admin.css"
+
+
+@hooks.register("insert_global_admin_css")
+def inclusion_admin_css():
+    """The staff screens' shared rules (scrollable wide tables, status tags): one file for
+    the inclusion dashboard, the evidence page and the offer matrix."""
+    return format_html('<link rel="stylesheet" href="{}">', static(ADMIN_CSS))

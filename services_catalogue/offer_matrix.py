@@ -82,6 +82,12 @@ def percent(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
+def share(part: int, whole: int) -> float | None:
+    """The unrounded percentage (``percent`` rounds it, for display): rate against
+    thresholds on this, so that 89.7% is never taken for 90%."""
+    return 100 * part / whole if whole else None
+
+
 @dataclass
 class MatrixRow:
     organisation: Organisation
@@ -95,6 +101,10 @@ class MatrixRow:
     def coverage(self) -> int | None:
         return percent(self.offered, len(self.cells))
 
+    @property
+    def coverage_share(self) -> float | None:
+        return share(self.offered, len(self.cells))
+
 
 @dataclass
 class CapabilityCoverage:
@@ -105,6 +115,10 @@ class CapabilityCoverage:
     @property
     def coverage(self) -> int | None:
         return percent(self.offered, self.total)
+
+    @property
+    def coverage_share(self) -> float | None:
+        return share(self.offered, self.total)
 
 
 @dataclass
@@ -149,6 +163,10 @@ class OfferMatrix:
     @property
     def coverage(self) -> int | None:
         return percent(self.offered, self.cells)
+
+    @property
+    def coverage_share(self) -> float | None:
+        return share(self.offered, self.cells)
 
     @property
     def gaps(self) -> list[Gap]:
