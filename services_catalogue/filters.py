@@ -4,13 +4,13 @@ The form validates each filter on its own and ignores the ones that do not
 validate, so a mistyped or hostile query string narrows nothing and never errors.
 """
 
-import re
 from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from .models import Capability, DigitalService, Language, Lifecycle, NHSLoginLevel, Scope
+from .search import search_services
 
 MAX_QUERY_LENGTH = 200
 
@@ -62,12 +62,6 @@ class ServiceFilterForm(forms.Form):
         return labels
 
 
-def search_words(query: str) -> str:
-    """Only the words of a search reach the search backend: quotes, operators and
-    wildcards are query syntax to SQLite and PostgreSQL, and a citizen never means them."""
-    return " ".join(re.findall(r"\w+", query)[:20])
-
-
 def filter_services(form: ServiceFilterForm):
     """Live, current services matching the form, national first, then by name."""
     data = form.valid_data()
@@ -107,11 +101,6 @@ def filter_services(form: ServiceFilterForm):
     if language := data.get("language"):
         services = services.filter(languages__code=language)
     services = services.order_by("scope_rank", "title").distinct()
-    if q := search_words(data.get("q", "")):
-        matches = DigitalService.objects.live().search(q, operator="and")
-        ranked_ids = [match.pk for match in matches]
-        rank = {pk: position for position, pk in enumerate(ranked_ids)}
-        services = sorted(
-            services.filter(pk__in=ranked_ids), key=lambda s: (rank[s.pk], s.title)
-        )
+    if q := data.get("q", ""):
+        services = search_services(services, q)
     return services

@@ -7,11 +7,15 @@ the offer through `practice_offer` (one organisation) or `offers_for_organisatio
 `ConsistentOffer` site setting.
 """
 
+import re
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import add
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Prefetch, Q
+from django.db.models import Case, IntegerField, Max, Prefetch, Q, Value, When
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from .models import (
@@ -26,6 +30,62 @@ from .models import (
 from .models.organisation import ODS_CODE_RE, normalise_ods_code
 from .models.service import Lifecycle
 
+# A UK postcode: its outward code (area letters, district digits, perhaps a sub-district
+# letter: NE24, EC1A) and its inward code (3AB), with or without the space between.
+POSTCODE_RE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
+OUTWARD_CODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+DISTRICT_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}")
+WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+MAX_PRACTICE_SEARCH_WORDS = 8
+
+
+def normalise_postcode(value: str) -> str:
+    """Capitals and no spaces: "ne24 1dx" and "NE241DX" are the same postcode."""
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+@dataclass(frozen=True)
+class PostcodeTerm:
+    """A postcode (NE24 3AB) or the first part of one (NE24) in a practice search."""
+
+    outward: str
+    full: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.outward} {self.full[len(self.outward):]}" if self.full else self.outward
+
+    def in_district(self) -> Q:
+        """Practices with this outward code: NE24 3AB and NE24 matches NE24 1DX, not NE2 4AB."""
+        return Q(postcode_key__regex=rf"^{self.outward}[0-9][A-Z]{{2}}$")
+
+    def near(self) -> Q:
+        """Practices in the same district, with or without a sub-district letter: for a
+        postcode in EC1M, those in EC1A or EC1; for NE1, NE1 but not NE10."""
+        district = DISTRICT_RE.match(self.outward).group()
+        return Q(postcode_key__regex=rf"^{district}[A-Z]?[0-9][A-Z]{{2}}$")
+
+
+def practice_search_words(query: str) -> tuple[list[PostcodeTerm], list[str]]:
+    """(the postcodes, whole or in part, in a practice search; its other words)."""
+    postcodes = []
+
+    def take_postcode(match):
+        outward = match.group(1).upper()
+        postcodes.append(PostcodeTerm(outward, outward + match.group(2).upper()))
+        return " "
+
+    rest = POSTCODE_RE.sub(take_postcode, query)
+    words = []
+    for word in WORD_RE.findall(rest):
+        if OUTWARD_CODE_RE.match(word.upper()):
+            postcodes.append(PostcodeTerm(word.upper()))
+        else:
+            words.append(word)
+    if len(words) > 1:
+        words = [word for word in words if len(word) > 1] or words
+    return postcodes[:MAX_PRACTICE_SEARCH_WORDS], words[:MAX_PRACTICE_SEARCH_WORDS]
+
 
 class PracticeSearchForm(forms.Form):
     q = forms.CharField(
@@ -37,12 +97,35 @@ class PracticeSearchForm(forms.Form):
             return urlencode({"q": self.cleaned_data["q"]})
         return ""
 
+    def postcode(self) -> str:
+        """The first postcode (or first part of one) searched for, as on a letter, or ""."""
+        if not self.is_valid():
+            return ""
+        postcodes, _words = practice_search_words(self.cleaned_data.get("q", ""))
+        return postcodes[0].display if postcodes else ""
+
+
+def _text_match(word: str) -> Q:
+    return (
+        Q(name__icontains=word)
+        | Q(town__icontains=word)
+        | Q(place__icontains=word)
+        | Q(ods_code__iexact=word)
+    )
+
 
 def search_practices(form: PracticeSearchForm):
     """(an exact ODS code match or None, the matching practices).
 
     An exact ODS code goes straight to the practice; anything else is a name, town
     or postcode search. An over-long or invalid query lists every practice.
+
+    Each postcode in the search, with or without its space, matches the practices in
+    its district (its outward code, NE24 for NE24 3AB), or if there are none those
+    in the district's sub-districts; each other word matches a practice's name, town
+    or place. Practices matching every word are listed, and only they; if none does,
+    those matching any word, the most words first. A practice at the very postcode
+    searched for comes first. A constant number of queries, however many practices.
     """
     practices = Organisation.objects.filter(
         kind=OrganisationKind.GP_PRACTICE, active=True
@@ -57,13 +140,36 @@ def search_practices(form: PracticeSearchForm):
         exact = practices.filter(ods_code=code).first()
         if exact is not None:
             return exact, practices.none()
-    return None, practices.filter(
-        Q(name__icontains=query)
-        | Q(town__icontains=query)
-        | Q(place__icontains=query)
-        | Q(postcode__istartswith=query)
-        | Q(ods_code__iexact=code)
+    practices = practices.annotate(
+        postcode_key=Upper(Replace("postcode", Value(" "), Value("")))
     )
+    postcodes, words = practice_search_words(query)
+    terms = []
+    for postcode in postcodes:
+        match = postcode.in_district()
+        if not practices.filter(match).exists():
+            match = postcode.near()
+        terms.append(match | _text_match(postcode.outward))
+    terms += [_text_match(word) for word in words]
+    if not terms:
+        return None, practices.filter(
+            _text_match(query) | Q(postcode_key__startswith=normalise_postcode(query))
+        )
+    score = reduce(add, [
+        Case(When(term, then=Value(1)), default=Value(0), output_field=IntegerField())
+        for term in terms
+    ])
+    fulls = [postcode.full for postcode in postcodes if postcode.full]
+    matched = practices.annotate(
+        score=score,
+        other_postcode=Case(
+            When(postcode_key__in=fulls, then=Value(0)), default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).filter(score__gt=0)
+    if matched.aggregate(best=Max("score"))["best"] == len(terms):
+        matched = matched.filter(score=len(terms))
+    return None, matched.order_by("other_postcode", "-score", "name")
 
 
 def offers_in_force(organisations, on=None):

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from wagtail.models import Page, Site
+from wagtail.search import index as search_index
 
 from portal.models import (
     GuidePage,
@@ -137,6 +138,17 @@ def load_services(index: ServiceIndexPage) -> dict[str, DigitalService]:
     return services
 
 
+def index_services() -> None:
+    """Bring every service's search index entry up to date.
+
+    A service is indexed when it is saved, with what it was searchable by then: a
+    database loaded before (say) its needs were searchable would never find a service
+    by its needs, since reloading leaves existing services alone.
+    """
+    for service in DigitalService.objects.prefetch_related("capabilities"):
+        search_index.insert_or_update_object(service)
+
+
 def load_consistent_offer(services: dict[str, DigitalService]) -> None:
     """Put every demo capability in the consistent offer, with its national default.
 
@@ -245,6 +257,7 @@ def load_demo() -> dict:
     load_reference()
     pages = load_pages()
     services = load_services(pages["services"])
+    index_services()
     load_consistent_offer(services)
     practices = load_organisations()
     load_offers(practices, services)

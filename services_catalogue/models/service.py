@@ -142,6 +142,13 @@ class DigitalService(Page):
         index.SearchField("summary"),
         index.SearchField("provider"),
         index.SearchField("who_can_use"),
+        # The needs it meets ("Order a repeat prescription"), so that citizens find a
+        # service by what they want to do, not only by the words of its summary.
+        index.RelatedFields("capabilities", [
+            index.SearchField("name"),
+            index.SearchField("citizen_label"),
+            index.SearchField("description"),
+        ]),
         index.FilterField("scope"),
         index.FilterField("nhs_login"),
         index.FilterField("channel_web"),
