@@ -172,14 +172,22 @@ def search_practices(form: PracticeSearchForm):
     return None, matched.order_by("other_postcode", "-score", "name")
 
 
-def offers_in_force(organisations, on=None):
-    """Offers of these organisations that a citizen can use today: live services only."""
+def _in_force(offers, on=None):
+    """The offers a citizen can use today: of live, not retired services, started and not
+    ended."""
     today = on or timezone.localdate()
     return (
-        Offer.objects.filter(organisation__in=organisations, service__live=True)
+        offers.filter(service__live=True)
         .exclude(service__lifecycle=Lifecycle.RETIRED)
         .filter(Q(since__isnull=True) | Q(since__lte=today))
         .filter(Q(until__isnull=True) | Q(until__gte=today))
+    )
+
+
+def offers_in_force(organisations, on=None):
+    """Offers of these organisations that a citizen can use today: live services only."""
+    return (
+        _in_force(Offer.objects.filter(organisation__in=organisations), on)
         .select_related("service")
         .prefetch_related(
             "capabilities", Prefetch("service__capabilities", queryset=Capability.objects.all())
@@ -297,3 +305,14 @@ def offers_for_organisations(organisations) -> dict[int, list[OfferRow]]:
         )
         for org in organisations
     }
+
+
+def practices_offering(service, on=None) -> list[Organisation]:
+    """The active GP practices where a citizen can use this service today, by name: for a
+    service only some practices offer, so its page can say which (one query)."""
+    offers = _in_force(Offer.objects.filter(service=service), on)
+    return list(
+        Organisation.objects.filter(kind=OrganisationKind.GP_PRACTICE, active=True,
+                                    pk__in=offers.values("organisation_id"))
+        .only("name", "ods_code", "town").order_by("name")
+    )

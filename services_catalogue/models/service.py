@@ -170,6 +170,10 @@ class DigitalService(Page):
         context = super().get_context(request, *args, **kwargs)
         context["capabilities"] = list(self.capabilities.all())
         context["languages"] = list(self.languages.all())
+        if self.scope == Scope.LOCAL:
+            from services_catalogue.practices import practices_offering
+
+            context["practices"] = practices_offering(self)
         return context
 
     @property

@@ -142,3 +142,28 @@ def test_help_getting_online_filters_by_place(client, demo):
     assert places == ["Blyth"]
     names = [h.get_text(strip=True) for h in page.select(".nhsuk-card__heading")]
     assert "Blyth digital champions" in names
+
+
+def test_a_service_only_some_practices_offer_names_them(client, demo):
+    from services_catalogue.models import DigitalService, Scope
+
+    service = DigitalService.objects.live().filter(scope=Scope.LOCAL).first()
+    offered = sorted(
+        {o.organisation for o in Offer.objects.filter(service=service, organisation__active=True,
+                                                      organisation__kind="gp_practice")
+         .select_related("organisation")},
+        key=lambda org: org.name)
+    page = soup(client.get(service.url))
+    inset = page.select_one("#where-offered")
+    assert "Only some GP practices offer this." in inset.get_text()
+    if len(offered) <= 12:
+        links = [(a.get_text(), a["href"]) for a in inset.select("a")
+                 if a["href"] != "/practices/"]
+        assert links == [(org.name, f"/practices/{org.ods_code}/") for org in offered]
+    else:
+        assert f"{len(offered)} practices in our area offer it." in inset.get_text()
+    assert inset.select_one("a[href='/practices/']") is not None
+
+
+def test_a_national_service_does_not_say_only_some_practices_offer_it(client, demo):
+    assert soup(client.get("/services/nhs-app/")).select_one("#where-offered") is None
