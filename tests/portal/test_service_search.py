@@ -118,3 +118,26 @@ def test_a_non_empty_result_keeps_its_skip_link(client, demo):
     skip = page.select_one("form a[href='#results-heading']")
     assert skip is not None and skip.get_text(strip=True) == "Skip to the 1 result"
     assert page.select_one("#results-heading").get_text(strip=True).startswith("1 service")
+
+
+def test_a_need_added_when_a_service_is_published_is_searchable_at_once(
+        client, demo, django_capture_on_commit_callbacks):
+    need = Capability.objects.create(name="Flu vaccination", slug="flu-vaccination",
+                                      citizen_label="Book a flu jab")
+    service = DigitalService.objects.get(slug="nhs-app")
+    with django_capture_on_commit_callbacks(execute=True):
+        service.capabilities.add(need)
+        service.save_revision().publish()
+    assert "NHS App" in found(client, "flu jab")
+
+
+def test_renaming_a_need_makes_its_services_findable_by_the_new_name(
+        client, demo, django_capture_on_commit_callbacks):
+    need = Capability.objects.get(slug="test-results")
+    meeting_it = set(DigitalService.objects.live().filter(capabilities=need)
+                     .values_list("title", flat=True))
+    assert meeting_it and found(client, "pathology") == []
+    need.citizen_label = "See your pathology results"
+    with django_capture_on_commit_callbacks(execute=True):
+        need.save()
+    assert set(found(client, "pathology")) == meeting_it
