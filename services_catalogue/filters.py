@@ -22,7 +22,7 @@ class ServiceFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=MAX_QUERY_LENGTH)
     need = forms.ChoiceField(label="What do you need to do?", required=False)
     scope = forms.ChoiceField(
-        label="Where it is available", required=False, choices=[("", "Anywhere")] + Scope.choices
+        label="Where it is available", required=False, choices=[("", "Any")] + Scope.choices
     )
     channel = forms.ChoiceField(
         label="How you use it", required=False, choices=[("", "Any way")] + CHANNEL_CHOICES

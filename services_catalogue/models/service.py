@@ -15,9 +15,10 @@ from services_catalogue.audit.panels import AccessibilityAuditPanel
 
 
 class Scope(models.TextChoices):
-    NATIONAL = "national", "National"
-    ICS = "ics", "Across our area"
-    LOCAL = "local", "Some GP practices or places"
+    # Labels as citizens read them, in the filter and on a service's page.
+    NATIONAL = "national", "Anywhere in England"
+    ICS = "ics", "Anywhere in our area"
+    LOCAL = "local", "Only at some GP practices or places"
 
 
 class NHSLoginLevel(models.TextChoices):

@@ -167,3 +167,15 @@ def test_a_service_only_some_practices_offer_names_them(client, demo):
 
 def test_a_national_service_does_not_say_only_some_practices_offer_it(client, demo):
     assert soup(client.get("/services/nhs-app/")).select_one("#where-offered") is None
+
+
+def test_where_a_service_is_available_is_said_in_plain_words(client, demo):
+    page = soup(client.get("/services/"))
+    options = [o.get_text(strip=True) for o in page.select("select[name=scope] option, "
+                                                             "input[name=scope] + label")]
+    assert options[:1] == ["Any"] and "Anywhere in England" in options
+    assert "National" not in options
+    nhs_app = soup(client.get("/services/nhs-app/"))
+    available = next(row for row in nhs_app.select(".nhsuk-summary-list__row")
+                     if row.select_one("dt").get_text(strip=True) == "Available")
+    assert available.select_one("dd").get_text(strip=True) == "Anywhere in England"
