@@ -94,15 +94,19 @@ def choices() -> dict:
     """What can be picked: services and metrics with observations, and their months."""
     rows = UptakeObservation.objects.values_list("service__slug", "service__title",
                                                  "metric").order_by().distinct()
-    services, metrics = {}, set()
+    services, metrics, pairs = {}, set(), {}
     for slug, title, metric in rows:
         services[slug] = title
         metrics.add(metric)
+        pairs.setdefault(slug, set()).add(metric)
     periods = sorted(UptakeObservation.objects.values_list("period", flat=True).order_by().distinct(),
                      reverse=True)
     return {
         "services": sorted(services.items(), key=lambda item: (item[0] != "nhs-app", item[1])),
         "metrics": sorted(metrics, key=lambda m: (m != "registrations", m)),
+        # each service's own measures, in the same order: the form falls back to one of them
+        "measures": {slug: sorted(found, key=lambda m: (m != "registrations", m))
+                     for slug, found in pairs.items()},
         "periods": periods,
         "dimensions": dimensions(),
     }

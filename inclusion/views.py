@@ -58,6 +58,8 @@ class DashboardForm(forms.Form):
 
     def __init__(self, *args, options: dict, **kwargs):
         super().__init__(*args, **kwargs)
+        self.measures = options.get("measures") or {}
+        self.note = ""
         self.fields["service"].choices = options["services"]
         self.fields["metric"].choices = [(m, m.replace("_", " ")) for m in options["metrics"]]
         self.fields["period"].choices = [(p.strftime("%Y-%m"), dashboard.month_label(p))
@@ -76,6 +78,20 @@ class DashboardForm(forms.Form):
             values.update({k: v for k, v in self.cleaned_data.items() if v})
         if values["service"] == "nhs-app" and not self.is_bound:
             values["metric"] = "registrations"
+        own = self.measures.get(values["service"])
+        if own and values["metric"] not in own:
+            # every service's measures share one list: a measure of another service would
+            # only show an empty dashboard, so show one this service has and say so
+            title = dict(self.fields["service"].choices).get(values["service"], "")
+            self.note = (f"{title} has no figures for {values['metric'].replace('_', ' ')}: "
+                         f"showing {own[0].replace('_', ' ')}. Its measures: "
+                         f"{', '.join(m.replace('_', ' ') for m in own)}.")
+            values["metric"] = own[0]
+            if self.is_bound:  # the form shows the measure the page shows
+                self.data = self.data.copy()
+                self.data["metric"] = own[0]
+            else:
+                self.initial["metric"] = own[0]
         return values
 
 

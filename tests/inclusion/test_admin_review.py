@@ -416,3 +416,24 @@ def test_statuses_are_tags_with_their_words_in_readable_colours(lead):
         heading = section.select_one("h2").get_text(" ", strip=True)
         tag = section.select_one("h2 .w-status")
         assert heading.endswith(f": {tag.get_text(strip=True)}")
+
+
+def test_a_measure_the_service_has_no_figures_for_falls_back_to_one_it_has(lead):
+    from services_catalogue.models import UptakeObservation
+
+    own = sorted(set(UptakeObservation.objects.filter(service__slug="nhs-login")
+                     .values_list("metric", flat=True)))
+    assert "logins" not in own and own
+    response = lead.get("/admin/inclusion/", {"service": "nhs-login", "metric": "logins"})
+    page = BeautifulSoup(response.content.decode(), "html.parser")
+    note = page.select_one("#measure-note").get_text(" ", strip=True)
+    shown = own[0] if "registrations" not in own else "registrations"
+    assert note.startswith(f"NHS login has no figures for logins: showing {shown}.")
+    assert page.select_one("select[name=metric] option[selected]")["value"] == shown
+    assert page.select_one("#no-figures") is None
+
+
+def test_a_measure_the_service_has_shows_no_fallback_note(lead):
+    response = lead.get("/admin/inclusion/", {"service": "nhs-app", "metric": "logins"})
+    page = BeautifulSoup(response.content.decode(), "html.parser")
+    assert page.select_one("#measure-note") is None
