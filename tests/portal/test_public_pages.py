@@ -179,3 +179,24 @@ def test_where_a_service_is_available_is_said_in_plain_words(client, demo):
     available = next(row for row in nhs_app.select(".nhsuk-summary-list__row")
                      if row.select_one("dt").get_text(strip=True) == "Available")
     assert available.select_one("dd").get_text(strip=True) == "Anywhere in England"
+
+
+def test_help_getting_online_names_each_place_with_its_towns(client, demo):
+    from collections import Counter
+
+    from services_catalogue.models import InclusionSupport, Organisation
+
+    page = soup(client.get("/help-getting-online/"))
+    options = {o["value"]: o.get_text(strip=True) for o in page.select("select[name=place] option")}
+    places = set(InclusionSupport.objects.filter(active=True).values_list("place", flat=True))
+    assert options["Blyth"] == "Blyth"  # its only town is its name
+    for place in places:
+        towns = Counter(town for town in Organisation.objects.filter(
+            kind="gp_practice", active=True, place=place).exclude(town="")
+            .values_list("town", flat=True) if town.lower() not in place.lower())
+        if not towns:
+            assert options[place] == place
+            continue
+        most = sorted(towns, key=lambda town: (-towns[town], town))
+        assert options[place].startswith(f"{place} ({most[0]}")
+        assert all(town in options[place] for town in most[:4])
