@@ -262,3 +262,14 @@ def test_users_without_view_offer_cannot_see_the_matrix(client, django_user_mode
 def test_anonymous_visitors_are_sent_to_sign_in(client, demo):
     response = client.get(MATRIX)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_matrix_page_gives_the_overall_coverage_unrounded_to_one_decimal(
+        client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    matrix = offer_matrix()
+    delivered = sum(1 for row in matrix.rows for cell in row.cells if cell.offered)
+    cells = sum(len(row.cells) for row in matrix.rows)
+    expected = f"{100 * delivered / cells:.1f}% of the consistent offer is delivered"
+    page = BeautifulSoup(client.get(MATRIX).content, "html.parser")
+    assert expected in " ".join(page.get_text().split())
