@@ -1,10 +1,10 @@
 """The *Empower citizens* evidence page: a RAG status per section, each by a written rule.
 
 Sections: offer coverage (the consistent offer, ``services_catalogue.offer_matrix``), use of
-the NHS App, NHS login and the NHS website, self-service pathways, record access, the accessibility of the services
-(their latest audits), digital inclusion support by place, and the inclusion gap and its
-trend (``inclusion.dashboard``).  The rules are data (``RULES``) so the page prints the same
-rules it applies.
+the NHS App, NHS login and the NHS website, self-service pathways, record access, the
+accessibility of the services (their latest audits), digital inclusion support by place,
+and the inclusion gap and its trend (``inclusion.dashboard``).  The rules are data
+(``RULES``) so the page prints the same rules it applies.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ RULES = {
     "accessibility": "Green: at least 90% of live services had an accessibility statement "
                      "found and up to date at an audit in the last 31 days; amber: at least "
                      "70% but under 90%; red: under 70% (a service not audited in that time "
-                     "counts as without). Failed automated checks are reported, not scored: they cover "
-                     "only what a page's markup decides, not a full WCAG audit.",
+                     "counts as without). Failed automated checks are reported, not "
+                     "scored: they cover only what a page's markup decides, not a full WCAG "
+                     "audit.",
     "support": "Green: every place with GP practices has at least one active digital "
                "inclusion support service listed (free computers, digital champions, devices, "
                "data, courses or a helpline); amber: at least half of them do; red: fewer.",
