@@ -468,9 +468,18 @@ class Page:
         """Materialise an element outside every flagged subtree: an HTML element (foreign
         content is flagged) with nothing hiding it or its ancestors, no style, and a tag as
         lexbor gives it; its parent is materialised if asked for."""
+        el = self._new_el(node, mid, node.attributes if attrs is None else attrs, _UNSET)
+        el.tag = tag
+        el.ns = HTML
+        el.flags = 0
+        return el
+
+    def _new_el(self, node, mid: int, attrs, parent) -> El:
+        """A new element, registered under its lexbor identity, with nothing worked out yet
+        (its tag, namespace and flags are the caller's)."""
         el = _new(El)
         self._mem[mid] = el
-        el.attrs = node.attributes if attrs is None else attrs
+        el.attrs = attrs
         el.node = node
         el.page = self
         el.cache = {}
@@ -478,10 +487,7 @@ class Page:
         el._children = None
         el._nth = None
         el._pos = None
-        el._parent = _UNSET
-        el.tag = tag
-        el.ns = HTML
-        el.flags = 0
+        el._parent = parent
         return el
 
     def _flagged_set(self) -> set[int] | None:
@@ -644,18 +650,8 @@ class Page:
     def _make(self, node, raw_tag: str, parent: El | None, mid: int) -> El:
         """Materialise one element whose parent is already materialised (the same state as a
         top-down pass over the tree computes)."""
-        el = _new(El)
-        self._mem[mid] = el
         attrs = node.attributes
-        el.attrs = attrs
-        el.node = node
-        el.page = self
-        el.cache = {}
-        el.style = None
-        el._children = None
-        el._nth = None
-        el._pos = None
-        el._parent = parent
+        el = self._new_el(node, mid, attrs, parent)
         self._linked.append(el)
         if parent is None:
             tag = raw_tag.lower()
