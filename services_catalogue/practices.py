@@ -316,3 +316,17 @@ def practices_offering(service, on=None) -> list[Organisation]:
                                     pk__in=offers.values("organisation_id"))
         .only("name", "ods_code", "town").order_by("name")
     )
+
+
+def details_to_look_up(practice: Organisation) -> str:
+    """What a citizen still has to find on NHS Find a GP, in words ("its phone number,
+    address and opening times"): opening times always, as the catalogue does not hold them."""
+    missing = []
+    if not practice.phone_href:
+        missing.append("phone number")
+    if not practice.address:
+        missing.append("address")
+    missing.append("opening times")
+    if len(missing) == 1:
+        return missing[0]
+    return ", ".join(missing[:-1]) + " and " + missing[-1]

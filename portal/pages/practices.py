@@ -7,7 +7,12 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.models import Page
 
 from services_catalogue.models import Organisation
-from services_catalogue.practices import PracticeSearchForm, practice_offer, search_practices
+from services_catalogue.practices import (
+    PracticeSearchForm,
+    details_to_look_up,
+    practice_offer,
+    search_practices,
+)
 
 
 class PracticeIndexPage(RoutablePageMixin, Page):
@@ -58,5 +63,9 @@ class PracticeIndexPage(RoutablePageMixin, Page):
         return self.render(
             request,
             template="portal/practice_page.html",
-            context_overrides={"practice": practice, "rows": practice_offer(practice)},
+            context_overrides={
+                "practice": practice,
+                "rows": practice_offer(practice),
+                "look_up_on_find_a_gp": details_to_look_up(practice),
+            },
         )

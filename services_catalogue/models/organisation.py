@@ -22,6 +22,34 @@ def normalise_ods_code(value: str) -> str:
     return (value or "").strip().upper()
 
 
+# A UK number as people write it: digits with spaces, hyphens or brackets, optionally +44.
+_PHONE_CHARS_RE = re.compile(r"^\+?[0-9 ()-]+$")
+
+
+def phone_digits(value: str) -> str:
+    """The national form (0 then 9 or 10 digits) of a UK phone number, or "" if it is not
+    one. Citizens tap the number on a phone, so it must dial as written."""
+    value = (value or "").strip()
+    if not value or not _PHONE_CHARS_RE.match(value):
+        return ""
+    digits = re.sub(r"[^0-9]", "", value)
+    if value.startswith("+"):
+        if not digits.startswith("44"):
+            return ""
+        digits = "0" + digits[2:].removeprefix("0")  # +44 (0)1670 ... is common
+    if not digits.startswith("0") or len(digits) not in (10, 11):
+        return ""
+    return digits
+
+
+def validate_uk_phone(value: str) -> None:
+    if value and not phone_digits(value):
+        raise ValidationError(
+            "Enter a UK phone number, like 01670 511393 or +44 1670 511393.",
+            code="invalid_phone",
+        )
+
+
 class OrganisationKind(models.TextChoices):
     ICB = "icb", "Integrated care board"
     TRUST = "trust", "NHS trust"
@@ -54,8 +82,18 @@ class Organisation(index.Indexed, ClusterableModel):
     place = models.CharField(
         max_length=100, blank=True, help_text="The neighbourhood or place it serves."
     )
+    address = models.CharField(
+        "street address", max_length=200, blank=True,
+        help_text="The building and street, without the town or postcode, for example "
+        "'Infirmary Drive'. Shown on the practice's page.",
+    )
     town = models.CharField(max_length=100, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(
+        "phone number", max_length=30, blank=True, validators=[validate_uk_phone],
+        help_text="The number patients call, for example 01665 510888. Shown on the "
+        "practice's page and in the open data.",
+    )
     website = models.URLField(blank=True)
     registered_patients = models.PositiveIntegerField(
         null=True, blank=True, help_text="GP practices: patients registered (NHS Digital)."
@@ -74,8 +112,9 @@ class Organisation(index.Indexed, ClusterableModel):
             heading="Identity",
         ),
         MultiFieldPanel(
-            [FieldPanel("place"), FieldPanel("town"), FieldPanel("postcode"), FieldPanel("website")],
-            heading="Where",
+            [FieldPanel("place"), FieldPanel("address"), FieldPanel("town"),
+             FieldPanel("postcode"), FieldPanel("phone"), FieldPanel("website")],
+            heading="Where and how to contact it",
         ),
         MultiFieldPanel(
             [FieldPanel("registered_patients"), FieldPanel("imd_score"), FieldPanel("active")],
@@ -100,7 +139,14 @@ class Organisation(index.Indexed, ClusterableModel):
 
     def clean(self):
         self.ods_code = normalise_ods_code(self.ods_code)
+        self.phone = " ".join((self.phone or "").split())
         super().clean()
+
+    @property
+    def phone_href(self) -> str:
+        """A tel: link in international form, so it dials from any phone; "" if none."""
+        digits = phone_digits(self.phone)
+        return f"tel:+44{digits[1:]}" if digits else ""
 
     @property
     def pcn(self):

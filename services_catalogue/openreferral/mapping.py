@@ -141,9 +141,26 @@ def organization_identifiers(org: Organisation | Provider) -> list[dict]:
     })]
 
 
+def organization_phones(org: Organisation | Provider) -> list[dict]:
+    """The number patients call, in HSDS phone.json; none for a national provider."""
+    if isinstance(org, Provider) or not org.phone_href:
+        return []
+    return [{
+        "id": stable_id("phone", org.public_id),
+        "organization_id": str(org.public_id),
+        "number": org.phone,
+        "type": "voice",
+        "languages": [],
+        "attributes": [],
+        "metadata": [],
+    }]
+
+
 def organization_full(org: Organisation | Provider, services: Iterable[dict] | None = None) -> dict:
-    """Fully nested (HSDS compiled/organization.json). The catalogue records no address,
-    phone or contact for an organisation, so those lists are empty. `services`, when given,
+    """Fully nested (HSDS compiled/organization.json). The catalogue records an
+    organisation's phone number (published) but no contacts or physical locations (the
+    street address is shown on the practice's page only), so those lists are empty.
+    `services`, when given,
     are the services used through it (see `queries.service_ids_through`); an organization
     nested inside a service leaves them out, as HSDS's compiled service schema does."""
     nested = {
@@ -151,7 +168,7 @@ def organization_full(org: Organisation | Provider, services: Iterable[dict] | N
         "organization_identifiers": organization_identifiers(org),
         "funding": [],
         "contacts": [],
-        "phones": [],
+        "phones": organization_phones(org),
         "locations": [],
         "programs": [],
         "attributes": [],

@@ -110,3 +110,28 @@ def test_one_id_always_means_one_thing_across_the_whole_download(client, demo):
     for identifier, objects in seen.items():
         first = json.dumps(objects[0], sort_keys=True)
         assert all(json.dumps(o, sort_keys=True) == first for o in objects), identifier
+
+
+def test_an_organisation_s_phone_number_is_published_as_a_valid_hsds_phone(api, demo):
+    from services_catalogue.models import Organisation
+
+    practice = Organisation.objects.get(ods_code="A84006")
+    practice.phone = "01665 510888"
+    practice.save()
+    organization = api(f"organizations/{practice.public_id}")
+    assert_valid(organization, "organization")
+    compiled = compiled_validator("organization.json")
+    if compiled is not None:
+        assert not [e.message for e in compiled.iter_errors(organization)]
+    [phone] = organization["phones"]
+    assert phone["number"] == "01665 510888"
+    assert phone["organization_id"] == str(practice.public_id)
+    assert api(f"organizations/{practice.public_id}")["phones"][0]["id"] == phone["id"]
+
+
+def test_an_organisation_without_a_phone_number_publishes_none(api, demo):
+    from services_catalogue.models import Organisation
+
+    practice = Organisation.objects.get(ods_code="A84006")
+    assert practice.phone == ""
+    assert api(f"organizations/{practice.public_id}")["phones"] == []
