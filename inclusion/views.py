@@ -92,7 +92,16 @@ class DashboardForm(forms.Form):
                 self.data["metric"] = own[0]
             else:
                 self.initial["metric"] = own[0]
+        if own:
+            # the list offers only this service's measures (validation above used them all);
+            # dashboard.js narrows it again when another service is picked
+            self.fields["metric"].choices = [(m, m.replace("_", " ")) for m in own]
         return values
+
+    def measures_by_service(self) -> dict[str, list[list[str]]]:
+        """Each service's measures as (value, label) pairs, for dashboard.js."""
+        return {slug: [[m, m.replace("_", " ")] for m in found]
+                for slug, found in self.measures.items()}
 
 
 def parse_period(value: str) -> datetime.date | None:

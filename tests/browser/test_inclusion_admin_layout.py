@@ -79,3 +79,27 @@ def test_the_evidence_page_shows_statuses_as_tags_and_names_itself(demo_site, pa
     background = tag.evaluate("el => getComputedStyle(el).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_picking_another_service_narrows_the_measure_list_to_its_measures(demo_site, page):
+    from services_catalogue.models import UptakeObservation
+
+    def measures_of(slug):
+        return set(UptakeObservation.objects.filter(service__slug=slug)
+                   .values_list("metric", flat=True))
+
+    sign_in_as_inclusion_lead(page, demo_site)
+    page.goto(demo_site + "/admin/inclusion/?service=nhs-app&metric=registrations")
+    page.locator("#table-funnel").wait_for()
+    metric = page.locator("select[name=metric]")
+
+    def offered():
+        return set(metric.locator("option").evaluate_all("os => os.map(o => o.value)"))
+
+    assert offered() == measures_of("nhs-app")
+    page.locator("select[name=service]").select_option("nhs-login")
+    assert offered() == measures_of("nhs-login")
+    assert metric.input_value() in measures_of("nhs-login")
+    page.locator("#dashboard-filters button[type=submit]").click()
+    page.locator("#table-funnel").wait_for()
+    assert page.locator("#measure-note").count() == 0  # nothing had to be corrected

@@ -437,3 +437,25 @@ def test_a_measure_the_service_has_shows_no_fallback_note(lead):
     response = lead.get("/admin/inclusion/", {"service": "nhs-app", "metric": "logins"})
     page = BeautifulSoup(response.content.decode(), "html.parser")
     assert page.select_one("#measure-note") is None
+
+
+def test_the_measure_list_offers_only_the_chosen_service_s_measures(lead):
+    import json
+
+    from services_catalogue.models import UptakeObservation
+
+    def measures_of(slug):
+        return set(UptakeObservation.objects.filter(service__slug=slug)
+                   .values_list("metric", flat=True))
+
+    everything = set(UptakeObservation.objects.values_list("metric", flat=True))
+    assert measures_of("nhs-login") < everything, "the demo's services differ in measures"
+    page = BeautifulSoup(lead.get("/admin/inclusion/", {"service": "nhs-login"}).content.decode(),
+                         "html.parser")
+    offered = {o["value"] for o in page.select("select[name=metric] option")}
+    assert offered == measures_of("nhs-login")
+    # the page carries every service's list, for the script that narrows it on a change
+    mapping = json.loads(page.select_one("script#measures-by-service").string)
+    assert {pair[0] for pair in mapping["nhs-app"]} == measures_of("nhs-app")
+    assert set(mapping) == set(UptakeObservation.objects.values_list("service__slug", flat=True))
+    assert page.select_one("script[src$='inclusion/dashboard.js']") is not None
