@@ -109,7 +109,7 @@ SERVICES = [
     ),
     dict(
         slug="nhs-talking-therapies", title="NHS Talking Therapies self-referral", provider="NHS England", scope=NATIONAL,
-        summary="Refer yourself for free talking therapy for anxiety, depression and stress, without seeing a GP.",
+        summary="Refer yourself for free talking therapy for your mental health, such as anxiety, depression and stress, without seeing a GP.",
         service_url="https://www.nhs.uk/service-search/mental-health/find-an-nhs-talking-therapies-service",
         channel_web=True, channel_phone=True,
         who_can_use="Adults registered with a GP practice in England.",
