@@ -1704,8 +1704,10 @@ def disclose(
     value above 0 and at most 7) become ``"*"``, 0 stays 0, others are rounded to the
     nearest 5 -- and every rate column (``rates``; default: ``RATE_COLUMNS`` and columns
     starting ``rate_``, ``ratio_`` or ``difference_``), already computed from the unrounded
-    counts, is withheld (``"*"``) on rows whose ``numerator`` is suppressed.  Missing values
-    stay missing.  Count and withheld-rate columns become object columns.
+    counts, is withheld (``"*"``) on rows whose ``numerator`` is suppressed.  Every other
+    figure is published to a fixed number of decimals (``_decimals``), so that no figure
+    gives back the exact counts.  Missing values stay missing.  Count and withheld-rate
+    columns become object columns.
     """
     out = df.copy()
     if exact:
@@ -1726,6 +1728,9 @@ def disclose(
         if present.any():
             result[present] = stats.suppress_count(values[present].to_numpy(dtype=float))
         out[col] = result
+    for col in out.columns:
+        if col not in counts:
+            out[col] = _published_precision(out[col], col)
     for col in rates:
         if col not in out.columns:
             continue
@@ -1733,3 +1738,27 @@ def disclose(
         column[suppressed] = SUPPRESSED
         out[col] = column
     return out
+
+
+def _decimals(column: str) -> int:
+    """Decimals a figure is published to. Every figure here is worked out from the exact
+    counts, so at full precision a rate, a confidence limit or a z-score gives them back
+    (a rate to 16 digits and a count rounded to 5 pin down both counts); published to these
+    decimals, each fits hundreds of possible counts."""
+    if column == "z":
+        return 1
+    if column.startswith(("rii", "oe_ratio", "ratio_")):
+        return 2
+    return 3  # proportions: to a tenth of a percentage point
+
+
+def _published_precision(series: pd.Series, column) -> pd.Series:
+    """Floats rounded to the column's published decimals; anything else unchanged."""
+    if not isinstance(column, str):
+        return series
+    places = _decimals(column)
+    if pd.api.types.is_float_dtype(series.dtype):
+        return series.round(places)
+    if series.dtype == object:
+        return series.map(lambda v: round(v, places) if isinstance(v, float) else v)
+    return series
