@@ -25,6 +25,7 @@ from services_catalogue.models import (
     OrganisationKind,
 )
 from services_catalogue.practices import offers_in_force, practice_offer
+from services_catalogue.search import search_services
 
 from .taxonomy import ACCESS_FACTS_BY_ID, ACCESS_TAXONOMY, CAPABILITY_TAXONOMY, stable_id
 
@@ -193,17 +194,13 @@ def matching_service_ids(query: ServiceQuery) -> list[int]:
         services = services.filter(_through_organisation(query.organization_id))
     if query.modified_after is not None:
         services = services.filter(last_published_at__gte=query.modified_after)
-    ids = list(services.order_by("title", "pk").values_list("pk", flat=True))
     if query.search:
-        # Only the words go to the search backend: quotes and brackets are query syntax to
-        # SQLite's FTS5 and PostgreSQL's tsquery, and a stray one is a database error.
-        words = re.findall(r"\w+", query.search)
-        if not words:
+        # The site's own search (needs, plurals, everyday words), so that the open data
+        # finds what a citizen searching the site finds, in the same order.
+        if not re.search(r"\w", query.search):
             return []
-        allowed = set(ids)
-        ranked = DigitalService.objects.live().search(" ".join(words), operator="and")
-        ids = [match.pk for match in ranked if match.pk in allowed]
-    return ids
+        return [service.pk for service in search_services(services, query.search)]
+    return list(services.order_by("title", "pk").values_list("pk", flat=True))
 
 
 # ---------------------------------------------------------------- loading

@@ -140,6 +140,17 @@ def test_search_finds_services_by_their_words(api, demo):
     assert names(api, search="xylophonic quasar") == set()
 
 
+@pytest.mark.parametrize("query", ["mental health", "test results", "prescriptions", "doctor",
+                                   "NHS App"])
+def test_the_open_data_finds_what_the_site_search_finds_in_the_same_order(api, client, demo,
+                                                                           query):
+    from tests.portal.test_service_search import found
+
+    listed = [s["name"] for s in api("services", search=query, per_page=100)["contents"]]
+    assert listed, f"nothing found for {query!r}"
+    assert listed == found(client, query)
+
+
 def test_filtering_by_a_capability_term(api, demo):
     prescriptions = Capability.objects.get(slug="prescriptions")
     found = names(api, taxonomy_term_id=str(prescriptions.public_id))
