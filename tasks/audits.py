@@ -79,7 +79,9 @@ def audit_service_by_id(service_id: int, engine: str | None = None, *, final_att
             counts = {
                 "urls": len(audits), "failed": start.failed_count,
                 "cantTell": start.cant_tell_count, "passed": start.passed_count,
-                "statement": "found" if start.statement_found else "not found",
+                # a start page that could not be fetched says nothing about the statement
+                "statement": ("not checked" if start.error
+                              else "found" if start.statement_found else "not found"),
             }
             if start.error:
                 run.fail(start.error, counts=counts)

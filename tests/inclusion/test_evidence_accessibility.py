@@ -22,10 +22,23 @@ def failed(rule):
     return {"rule": rule, "wcag": [], "outcome": "failed", "target": "img", "message": "x"}
 
 
-def test_with_no_audits_the_section_says_so_and_has_no_status(demo):
+def test_with_no_audits_every_service_counts_as_without_a_statement_so_it_is_red(demo):
+    # the rule counts a service not audited lately as without: no audits at all is no
+    # evidence, rated the same as after one audit that found nothing
     found = section()
-    assert found.rag == "grey"
-    assert "No accessibility audits yet" in found.findings[0]
+    services = live_services()
+    assert found.rag == "red"
+    assert found.findings[0] == f"0 of {len(services)} live services audited in the last 31 days."
+    assert f"up to date: 0 of {len(services)}" in found.findings[1]
+    assert "Audits run daily" in found.findings[-1]
+    assert found.sources == ["No accessibility audit has been run yet."]
+    add_audit(services[0], days_ago=1, statement_found_url="")
+    assert section().rag == "red"
+
+
+def test_with_no_live_services_there_is_nothing_to_rate(demo):
+    DigitalService.objects.update(live=False)
+    assert section().rag == "grey"
 
 
 def test_most_services_with_a_current_statement_is_green(demo):

@@ -71,6 +71,8 @@ def test_the_last_attempt_stores_a_start_page_that_stays_down(demo, sites):
     assert audit.http_status == 503 and audit.error == "The page answered HTTP 503."
     last = TaskRun.objects.filter(task_name=audits.AUDIT_SERVICE_TASK).latest("pk")
     assert last.attempt == 4 and last.outcome == Outcome.FAILED
+    # the page was never read, so the run does not claim the statement is missing
+    assert last.counts["statement"] == "not checked"
 
 
 def test_in_process_a_site_that_is_down_is_stored_at_once(demo, sites):
