@@ -238,14 +238,30 @@ class InclusionLeadView(WagtailAdminTemplateMixin, TemplateView):
 
 
 def _summary_groups(board, rows) -> str:
+    """The chart's text alternative. Rates are compared as shown (one decimal), so groups
+    tied at the top or bottom are named together, not one of them picked at random."""
     if not rows:
         return "No figures."
-    best = max(rows, key=lambda r: r["rate"])
-    worst = min(rows, key=lambda r: r["rate"])
+    shown = [(row["label"], f"{100 * row['rate']:.1f}") for row in rows]
     ics = f" The ICS rate is {100 * board.ics['rate']:.1f}%." if board.ics else ""
-    return (f"{len(rows)} groups. Highest: {best['label']} at {100 * best['rate']:.1f}%; "
-            f"lowest: {worst['label']} at {100 * worst['rate']:.1f}%.{ics} "
-            "The table beside the chart gives every figure.")
+    tail = f"{ics} The table beside the chart gives every figure."
+    values = {value for _, value in shown}
+    if len(values) == 1:
+        return f"{len(rows)} groups, all at {shown[0][1]}%.{tail}"
+    high = max(values, key=float)
+    low = min(values, key=float)
+    return (f"{len(rows)} groups. Highest: {_labels_at(shown, high)} at {high}%; "
+            f"lowest: {_labels_at(shown, low)} at {low}%.{tail}")
+
+
+def _labels_at(shown: list[tuple[str, str]], value: str) -> str:
+    """"A", "A and B", or "A, B and 6 other groups" for the groups shown at `value`."""
+    labels = [label for label, v in shown if v == value]
+    if len(labels) == 1:
+        return labels[0]
+    if len(labels) == 2:
+        return f"{labels[0]} and {labels[1]}"
+    return f"{labels[0]}, {labels[1]} and {len(labels) - 2} other groups"
 
 
 def render_calculating(view, request, status: results.Status):
