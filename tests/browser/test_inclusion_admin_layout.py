@@ -103,3 +103,14 @@ def test_picking_another_service_narrows_the_measure_list_to_its_measures(demo_s
     page.locator("#dashboard-filters button[type=submit]").click()
     page.locator("#table-funnel").wait_for()
     assert page.locator("#measure-note").count() == 0  # nothing had to be corrected
+
+
+def test_the_dashboard_filters_fit_a_320px_screen(demo_site, page):
+    sign_in_as_inclusion_lead(page, demo_site)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(demo_site + "/admin/inclusion/?service=nhs-app&metric=registrations")
+    page.locator("#table-funnel").wait_for()
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('#dashboard-filters select')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(el => `${el.name}: ${el.getBoundingClientRect().right}`)""")
+    assert overflowing == []
