@@ -6,6 +6,8 @@ from wagtail.models import Page
 from portal.blocks import NHSBodyBlock
 from services_catalogue.support import PlaceForm, support_by_place
 
+from .guide import site_guides
+
 
 class HelpGettingOnlinePage(Page):
     """/help-getting-online/: local help to get online, found by place."""
@@ -24,4 +26,6 @@ class HelpGettingOnlinePage(Page):
         form = PlaceForm(request.GET)
         context["form"] = form
         context["groups"] = support_by_place(form)
+        parent = self.get_parent()
+        context["guides"] = site_guides(parent) if parent is not None else []
         return context

@@ -6,6 +6,8 @@ from wagtail.models import Page
 from portal.blocks import NHSBodyBlock
 from services_catalogue.practices import consistent_offer_items
 
+from .guide import site_guides
+
 
 class HomePage(Page):
     """The front door: the main needs, and finding your GP practice."""
@@ -37,4 +39,5 @@ class HomePage(Page):
         context["help_page"] = next(
             (p for p in children if p.specific_class.__name__ == "HelpGettingOnlinePage"), None
         )
+        context["guides"] = site_guides(self)
         return context

@@ -138,7 +138,7 @@ def test_lower_case_ods_code_redirects_to_the_canonical_url(client, demo):
 
 def test_help_getting_online_filters_by_place(client, demo):
     page = soup(client.get("/help-getting-online/?place=Blyth"))
-    places = [h.get_text(strip=True) for h in page.select("main h2")]
+    places = [h.get_text(strip=True) for h in page.select("main h2:not(#guides)")]
     assert places == ["Blyth"]
     names = [h.get_text(strip=True) for h in page.select(".nhsuk-card__heading")]
     assert "Blyth digital champions" in names
@@ -200,3 +200,21 @@ def test_help_getting_online_names_each_place_with_its_towns(client, demo):
         most = sorted(towns, key=lambda town: (-towns[town], town))
         assert options[place].startswith(f"{place} ({most[0]}")
         assert all(town in options[place] for town in most[:4])
+
+
+@pytest.mark.parametrize("path", ["/", "/help-getting-online/"])
+def test_the_guides_are_linked_from_the_home_page_and_help_getting_online(client, demo, path):
+    page = soup(client.get(path))
+    links = page.select("#guides + ul a[href='/set-up-nhs-login/']")
+    assert [a.get_text(strip=True) for a in links] == ["How to set up NHS login"]
+    assert client.get("/set-up-nhs-login/").status_code == 200
+
+
+def test_a_guide_that_is_not_published_is_not_linked(client, demo):
+    from portal.pages.guide import GuidePage
+
+    GuidePage.objects.get(slug="set-up-nhs-login").unpublish()
+    for path in ("/", "/help-getting-online/"):
+        page = soup(client.get(path))
+        assert page.select_one("a[href='/set-up-nhs-login/']") is None
+        assert page.select_one("#guides") is None
