@@ -13,6 +13,7 @@ import csv
 import datetime
 import io
 import math
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
@@ -339,20 +340,14 @@ class DashboardView(InclusionLeadView):
             board.source if board else "") else ""
         if board is None or board.empty:
             return context
-        query = self.request.GET.copy()
-        for key in ("format", "table"):
-            query.pop(key, None)
         values = context["values"]
-        query.update({"service": board.service, "metric": board.metric,
-                      "period": board.period.strftime("%Y-%m"),
-                      "dimension": values["dimension"]})
+        # the figures shown, each once (QueryDict.update would append to what was asked)
+        shown = {"service": board.service, "metric": board.metric,
+                 "period": board.period.strftime("%Y-%m"), "dimension": values["dimension"]}
         tables = []
         for table in board.tables.values():
-            links = {}
-            for fmt in ("csv", "xlsx"):
-                q = query.copy()
-                q["format"], q["table"] = fmt, table.name
-                links[fmt] = "?" + q.urlencode()
+            links = {fmt: "?" + urlencode({**shown, "format": fmt, "table": table.name})
+                     for fmt in ("csv", "xlsx")}
             tables.append({"table": table, "headings": [h for _, h in table.columns],
                            "rows": table_rows(table), "links": links})
         context["tables"] = {t["table"].name: t for t in tables}

@@ -459,3 +459,18 @@ def test_the_measure_list_offers_only_the_chosen_service_s_measures(lead):
     assert {pair[0] for pair in mapping["nhs-app"]} == measures_of("nhs-app")
     assert set(mapping) == set(UptakeObservation.objects.values_list("service__slug", flat=True))
     assert page.select_one("script[src$='inclusion/dashboard.js']") is not None
+
+
+def test_download_links_name_each_choice_once_after_the_form_is_submitted(lead):
+    from urllib.parse import parse_qs, urlsplit
+
+    response = lead.get("/admin/inclusion/", {"service": "nhs-app", "metric": "registrations",
+                                              "dimension": "practice"})
+    page = BeautifulSoup(response.content.decode(), "html.parser")
+    links = [a["href"] for a in page.select("a[href*='format=csv'], a[href*='format=xlsx']")]
+    assert links
+    for href in links:
+        query = parse_qs(urlsplit(href).query)
+        assert all(len(values) == 1 for values in query.values()), href
+        assert query["service"] == ["nhs-app"] and query["dimension"] == ["practice"]
+        assert lead.get("/admin/inclusion/" + href).status_code == 200
