@@ -114,9 +114,13 @@ def test_a_gap_with_no_national_alternative_tells_people_to_contact_the_practice
     assert "Phone or visit the practice" in row.get_text() and row.select_one("a") is None
 
 
-def test_practice_pages_carry_the_demonstration_data_warning(client, demo):
+def test_practice_pages_carry_the_demonstration_data_warning_once(client, demo):
     page = soup(client.get("/practices/A84009/"))
-    assert "Demonstration data" in page.select_one(".nhsuk-warning-callout").get_text()
+    notices = page.select(".dfd-demo-notice")
+    assert len(notices) == 1 and page.select(".nhsuk-warning-callout") == []
+    text = notices[0].get_text(" ", strip=True)
+    assert text.startswith("Demonstration data The practice is real")
+    assert "Check with the practice." in text
 
 
 def test_practice_search_by_town_lists_its_practices(client, demo):
