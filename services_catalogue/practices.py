@@ -219,6 +219,14 @@ class OfferRow:
     def offered(self) -> bool:
         return bool(self.services)
 
+    @property
+    def national_too(self) -> DigitalService | None:
+        """The national service, where the practice offers its own as well: anyone in
+        England can use it, so citizens are told so rather than it being left out."""
+        if self.services and self.national_default not in self.services:
+            return self.national_default
+        return None
+
 
 def consistent_offer_items() -> list[ConsistentOfferItem]:
     """The consistent offer, in order: one query."""

@@ -97,10 +97,28 @@ def test_practice_page_names_the_national_alternative_where_there_is_a_gap(clien
     offer.save()
     page = soup(client.get(f"/practices/{practice.ods_code}/"))
     triage = page.select_one("tr[data-capability=self-triage]")
-    assert "Not offered online here" in triage.get_text()
-    assert triage.select_one("a")["href"] == "/services/nhs-111-online/"
+    # the national service is the answer, named first; the gap is the practice's own
+    assert triage.select_one("td a")["href"] == "/services/nhs-111-online/"
+    assert "(for everyone in England)" in triage.get_text()
+    gap = triage.select_one(".dfd-offer-gap").get_text(strip=True)
+    assert gap == "The practice does not offer its own online service for this."
     booked = page.select_one("tr[data-capability=appointments]")
-    assert "Not offered online here" not in booked.get_text()
+    assert booked.select_one(".dfd-offer-gap") is None
+
+
+def test_where_a_practice_offers_its_own_service_the_national_one_is_named_too(client, demo):
+    from services_catalogue.practices import practice_offer
+
+    practice = demo["practices"][0]
+    rows = [row for row in practice_offer(practice) if row.national_too is not None]
+    assert rows, "a demo practice offers its own service where a national one exists"
+    page = soup(client.get(f"/practices/{practice.ods_code}/"))
+    for row in rows:
+        cell = page.select_one(f"tr[data-capability={row.capability.slug}] td")
+        links = [a["href"] for a in cell.select("a")]
+        assert links[-1] == row.national_too.url
+        assert "Or, for everyone in England:" in cell.get_text(" ", strip=True)
+        assert cell.select_one(".dfd-offer-gap") is None
 
 
 def test_a_gap_with_no_national_alternative_tells_people_to_contact_the_practice(client, demo):

@@ -292,12 +292,13 @@ def test_a_new_service_is_created_in_its_metadata(api, demo):
 
 def services_on_practice_page(client, practice) -> set[str]:
     """The slugs of the services the practice page says are offered there (not the national
-    defaults it suggests for gaps)."""
+    services it names for gaps or beside the practice's own)."""
     page = BeautifulSoup(client.get(f"/practices/{practice.ods_code}/").content, "html.parser")
     slugs = set()
     for cell in page.select("tr[data-capability] td"):
         if cell.select_one(".dfd-offer-gap") is None:
-            slugs |= {a["href"].strip("/").split("/")[-1] for a in cell.select("a")}
+            slugs |= {a["href"].strip("/").split("/")[-1]
+                      for a in cell.select("a:not(.dfd-national-too a)")}
     return slugs
 
 
