@@ -25,18 +25,32 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 GAP_COLUMNS = ["Organisation", "ODS code", "PCN", "Place", "Capability", "National default"]
 
 
+KIND_NOTE = "The consistent offer applies to GP practices, so the matrix lists GP practices only."
+INVALID_CHOICE = {"invalid_choice": "“%(value)s” is not one of the choices."}
+
+
 class MatrixFilterForm(forms.Form):
-    """Which organisations to show. GP practices unless told otherwise."""
+    """Which GP practices to show, by place and PCN.
+
+    The consistent offer is what GP practices offer their patients, so the matrix lists
+    nothing else. `kind` is not offered as a filter; in a URL (older links had it), another
+    kind of organisation, or "" for all kinds, is ignored and noted (`kind_ignored`), and a
+    value that is no kind at all is an invalid filter, like an unknown place or PCN.
+    """
 
     kind = forms.ChoiceField(
         label="Kind of organisation",
         choices=[("", "All kinds")] + list(OrganisationKind.choices),
         required=False,
+        error_messages=INVALID_CHOICE,
     )
-    place = forms.ChoiceField(label="Place", required=False)
-    pcn = forms.ChoiceField(label="Primary care network", required=False)
+    place = forms.ChoiceField(label="Place", required=False, error_messages=INVALID_CHOICE)
+    pcn = forms.ChoiceField(
+        label="Primary care network", required=False, error_messages=INVALID_CHOICE
+    )
 
     def __init__(self, data=None, **kwargs):
+        self.kind_ignored = False
         if data is not None:
             data = data.copy()
             if "kind" not in data:
@@ -52,13 +66,24 @@ class MatrixFilterForm(forms.Form):
             (pcn.ods_code, pcn.name) for pcn in pcns.only("ods_code", "name")
         ]
 
+    def clean_kind(self):
+        if self.cleaned_data["kind"] != OrganisationKind.GP_PRACTICE:
+            self.kind_ignored = True
+        return OrganisationKind.GP_PRACTICE
+
     def filters(self) -> dict:
-        """The valid filters ({} for any that are invalid: the default view)."""
-        if not self.is_bound:
+        """The filters to apply: GP practices, by place and PCN if valid (any invalid
+        filter gives the default view, every GP practice)."""
+        if not self.is_bound or not self.is_valid():
             return {"kind": OrganisationKind.GP_PRACTICE}
-        if not self.is_valid():
-            return {"kind": OrganisationKind.GP_PRACTICE}
-        return {key: value for key, value in self.cleaned_data.items() if value}
+        filters = {key: value for key, value in self.cleaned_data.items() if value}
+        return {**filters, "kind": OrganisationKind.GP_PRACTICE}
+
+    @property
+    def problems(self) -> list[str]:
+        """Each invalid filter, once: its label and what is wrong with it."""
+        return [f"{self.fields[name].label}: {' '.join(errors)}"
+                for name, errors in self.errors.items()]
 
 
 def organisations_for(filters: dict):
@@ -83,9 +108,19 @@ def percent(part: int, whole: int) -> int | None:
 
 
 def share(part: int, whole: int) -> float | None:
-    """The unrounded percentage (``percent`` rounds it, for display): rate against
-    thresholds on this, so that 89.7% is never taken for 90%."""
+    """The unrounded percentage: rate against thresholds on this, so that 89.7% is never
+    taken for 90%."""
     return 100 * part / whole if whole else None
+
+
+def share_text(value: float | None) -> str:
+    """A share as the matrix page shows it, everywhere on the page: to one decimal, never
+    rounded up onto a threshold of the evidence page's rules that it is rated below
+    (89.7 -> "89.7%", 89.96 -> "89.96%"), by the evidence page's own helper; "–" for none."""
+    # inclusion.evidence imports this module, so it is imported here, when first used.
+    from inclusion.evidence import THRESHOLDS, percent_text
+
+    return "–" if value is None else percent_text(value, THRESHOLDS, decimals=1)
 
 
 @dataclass
@@ -105,6 +140,10 @@ class MatrixRow:
     def coverage_share(self) -> float | None:
         return share(self.offered, len(self.cells))
 
+    @property
+    def coverage_text(self) -> str:
+        return share_text(self.coverage_share)
+
 
 @dataclass
 class CapabilityCoverage:
@@ -119,6 +158,10 @@ class CapabilityCoverage:
     @property
     def coverage_share(self) -> float | None:
         return share(self.offered, self.total)
+
+    @property
+    def coverage_text(self) -> str:
+        return share_text(self.coverage_share)
 
 
 @dataclass
@@ -167,6 +210,10 @@ class OfferMatrix:
     @property
     def coverage_share(self) -> float | None:
         return share(self.offered, self.cells)
+
+    @property
+    def coverage_text(self) -> str:
+        return share_text(self.coverage_share)
 
     @property
     def gaps(self) -> list[Gap]:

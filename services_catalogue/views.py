@@ -16,7 +16,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import offer_import
 from .models import OfferImport
-from .offer_matrix import MatrixFilterForm, gaps_csv, gaps_xlsx, offer_matrix
+from .offer_matrix import KIND_NOTE, MatrixFilterForm, gaps_csv, gaps_xlsx, offer_matrix
 from .reviews import review_cutoff, services_for_review
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -249,6 +249,10 @@ class OfferMatrixView(PermissionRequiredAdminView):
         query = request.GET.copy()
         query.pop("download", None)
         return self.render_to_response(self.get_context_data(
-            form=form, matrix=matrix, querystring=query.urlencode(),
+            # Invalid filters are all ignored: the form then shows what is shown (every GP
+            # practice), and the one message above it says which filters were not valid.
+            form=MatrixFilterForm() if form.errors else form,
+            problems=form.problems, kind_note=KIND_NOTE if form.kind_ignored else "",
+            matrix=matrix, querystring=query.urlencode(),
             coverage=matrix.capability_coverage, gaps=matrix.gaps,
         ))

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -10,8 +11,17 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inclusion.evidence import THRESHOLDS, percent_text
 from services_catalogue.models import Capability, ConsistentOffer, Offer, Organisation
-from services_catalogue.offer_matrix import gaps_csv, gaps_xlsx, neutralise, offer_matrix
+from services_catalogue.offer_matrix import (
+    KIND_NOTE,
+    MatrixFilterForm,
+    gaps_csv,
+    gaps_xlsx,
+    neutralise,
+    offer_matrix,
+    share_text,
+)
 from services_catalogue.practices import practice_offer
 from tests.factories import OrganisationFactory, make_service
 
@@ -43,7 +53,8 @@ def small_pcn(demo):
 
 
 def page_rows(client, ods_code):
-    """The public practice page, as {capability slug: [service titles] or None for a gap}."""
+    """The public practice page, as {capability slug: [service titles] or None for a gap}:
+    the services offered there, not the national ones it names beside them."""
     response = client.get(f"/practices/{ods_code}/")
     assert response.status_code == 200
     rows = {}
@@ -52,7 +63,8 @@ def page_rows(client, ods_code):
         if cell.select_one(".dfd-offer-gap"):
             rows[tr["data-capability"]] = None
         else:
-            rows[tr["data-capability"]] = [a.get_text(strip=True) for a in cell.select("a")]
+            rows[tr["data-capability"]] = [a.get_text(strip=True)
+                                           for a in cell.select("a:not(.dfd-national-too a)")]
     return rows
 
 
@@ -273,3 +285,149 @@ def test_the_matrix_page_gives_the_overall_coverage_unrounded_to_one_decimal(
     expected = f"{100 * delivered / cells:.1f}% of the consistent offer is delivered"
     page = BeautifulSoup(client.get(MATRIX).content, "html.parser")
     assert expected in " ".join(page.get_text().split())
+
+
+# --- Coverage figures, the kind of organisation, invalid filters ---------------------------
+
+
+def shares_on_the_page(page) -> list[str]:
+    """Every coverage figure of the matrix page: the headline, each practice's, each
+    capability's and the total."""
+    return [el.get_text(strip=True) for el in page.select(
+        "#matrix-summary [data-coverage], table#offer-matrix td[data-coverage], "
+        "table#offer-matrix tfoot td[data-capability]")]
+
+
+def test_share_text_is_the_evidence_pages_one_decimal_never_rounded_onto_a_threshold():
+    assert share_text(100 * 409 / 456) == "89.7%" == percent_text(100 * 409 / 456)
+    assert share_text(89.96) == "89.96%"  # not "90.0%": it is amber
+    assert share_text(69.96) == "69.96%"  # not "70.0%": it is red
+    assert share_text(100.0) == "100.0%" and share_text(0.0) == "0.0%"
+    assert share_text(None) == "–"
+
+
+def test_every_coverage_figure_on_the_page_has_the_headlines_format(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    matrix = offer_matrix()
+    page = BeautifulSoup(client.get(MATRIX).content, "html.parser")
+    headline = page.select_one("#matrix-summary [data-coverage]").get_text(strip=True)
+    total = page.select_one("table#offer-matrix tfoot td[data-coverage]").get_text(strip=True)
+    assert headline == total == share_text(matrix.coverage_share)
+    expected = [share_text(matrix.coverage_share)]
+    expected += [share_text(row.coverage_share) for row in matrix.rows]
+    expected += [share_text(entry.coverage_share) for entry in matrix.capability_coverage]
+    expected += [share_text(matrix.coverage_share)]
+    shown = shares_on_the_page(page)
+    assert shown == expected and len(shown) == 2 + len(matrix.rows) + len(matrix.items)
+    unrounded = ([matrix.coverage_share] + [row.coverage_share for row in matrix.rows]
+                 + [entry.coverage_share for entry in matrix.capability_coverage]
+                 + [matrix.coverage_share])
+    for text, share in zip(shown, unrounded, strict=True):
+        assert re.fullmatch(r"\d{1,3}\.\d{1,2}%", text), text
+        value = float(text.rstrip("%"))
+        assert abs(value - share) < 0.1
+        assert not any(share < threshold <= value for threshold in THRESHOLDS), text
+
+
+def test_the_demo_total_is_not_rounded_up_to_90_percent(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    matrix = offer_matrix()
+    assert matrix.coverage_share < 90 <= round(matrix.coverage_share)  # the case QA found
+    page = BeautifulSoup(client.get(MATRIX).content, "html.parser")
+    total = page.select_one("table#offer-matrix tfoot td[data-coverage]").get_text(strip=True)
+    assert total == f"{matrix.coverage_share:.1f}%" != "90%"
+
+
+def test_a_matrix_with_nothing_to_rate_shows_a_dash(client, member, demo, small_pcn):
+    pcn, full, empty = small_pcn
+    Organisation.objects.filter(pk__in=[full.pk, empty.pk]).update(active=False)
+    client.force_login(member("Inclusion leads"))
+    page = BeautifulSoup(client.get(MATRIX + f"?pcn={pcn.ods_code}").content, "html.parser")
+    assert not page.select("tr[data-ods-code]")
+    assert "nothing to show" in page.select_one("#matrix-summary").get_text()
+    assert set(shares_on_the_page(page)) == {"–"}
+
+
+@pytest.mark.parametrize("kind", ["trust", "local_authority", "voluntary", "pcn", "icb", ""])
+def test_other_kinds_of_organisation_are_not_listed_and_a_note_says_why(
+        client, member, demo, kind):
+    client.force_login(member("Inclusion leads"))
+    default = BeautifulSoup(client.get(MATRIX).content, "html.parser")
+    response = client.get(MATRIX + f"?kind={kind}")
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    assert page.select_one("#matrix-kind-note").get_text(strip=True) == KIND_NOTE
+    assert KIND_NOTE == ("The consistent offer applies to GP practices, so the matrix lists "
+                         "GP practices only.")
+    assert not page.select("[role=alert]")
+    codes = {tr["data-ods-code"] for tr in page.select("tr[data-ods-code]")}
+    assert codes == {p.ods_code for p in demo["practices"]}
+    # The figures are the GP practices', never a 0% for organisations it does not apply to.
+    assert shares_on_the_page(page) == shares_on_the_page(default)
+    assert "0.0%" not in page.select_one("#matrix-summary").get_text()
+
+
+def test_the_kind_is_no_longer_a_choice_and_gp_practice_needs_no_note(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    for query in ("", "?kind=gp_practice"):
+        page = BeautifulSoup(client.get(MATRIX + query).content, "html.parser")
+        assert not page.select("select[name=kind]")
+        assert page.select("select[name=place]") and page.select("select[name=pcn]")
+        assert not page.select("#matrix-kind-note") and not page.select("[role=alert]")
+
+
+def test_another_kind_keeps_the_other_filters_and_the_downloads(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    page = BeautifulSoup(client.get(MATRIX + "?kind=trust&place=Blyth").content, "html.parser")
+    assert page.select_one("#matrix-kind-note")
+    codes = {tr["data-ods-code"] for tr in page.select("tr[data-ods-code]")}
+    assert codes == {p.ods_code for p in demo["practices"] if p.place == "Blyth"}
+    rows = list(csv.reader(io.StringIO(
+        client.get(MATRIX + "?kind=trust&download=csv").content.decode("utf-8-sig"))))
+    assert len(rows) == 1 + len(offer_matrix().gaps)
+    assert MatrixFilterForm({"kind": "voluntary"}).filters() == {"kind": "gp_practice"}
+
+
+@pytest.mark.parametrize("kind", ["galaxy", "<script>alert(1)</script>", "GP_PRACTICE",
+                                  "gp_practice'--", "\x00", "trust\x00"])
+def test_an_unknown_kind_is_one_invalid_filter_not_an_error(client, member, demo, kind):
+    client.force_login(member("Inclusion leads"))
+    response = client.get(MATRIX, {"kind": kind})
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    alerts = page.select("[role=alert]")
+    assert len(alerts) == 1 and "Kind of organisation" in alerts[0].get_text()
+    assert "<script>alert(1)" not in response.content.decode()
+    assert not page.select("#matrix-kind-note")
+    assert len(page.select("tr[data-ods-code]")) == len(demo["practices"])
+
+
+def test_an_unknown_place_is_reported_once(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    response = client.get(MATRIX + "?place=zzz&pcn=U99003")
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    text = " ".join(page.get_text().split())
+    assert text.count("zzz") == 1
+    assert text.count("not one of the choices") == 1
+    assert text.count("Some filters were not valid") == 1
+    alert = page.select("[role=alert]")
+    assert len(alert) == 1
+    assert " ".join(alert[0].get_text().split()) == (
+        "Some filters were not valid, so all GP practices are shown. "
+        "Place: “zzz” is not one of the choices.")
+    assert not page.select(".error-message, .w-field--error, [aria-invalid]")
+    # The form shows what is shown: every place and PCN, not the filters that were ignored.
+    assert page.select_one("select[name=place] option[selected]")["value"] == ""
+    assert page.select_one("select[name=pcn] option[selected]")["value"] == ""
+    assert len(page.select("tr[data-ods-code]")) == len(demo["practices"])
+
+
+def test_several_invalid_filters_share_the_one_message(client, member, demo):
+    client.force_login(member("Inclusion leads"))
+    page = BeautifulSoup(client.get(MATRIX + "?place=zzz&pcn=nope").content, "html.parser")
+    alerts = page.select("[role=alert]")
+    assert len(alerts) == 1
+    text = " ".join(alerts[0].get_text().split())
+    assert "Place: “zzz”" in text and "Primary care network: “nope”" in text
+    assert not page.select(".error-message")
