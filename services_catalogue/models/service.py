@@ -54,47 +54,109 @@ class DigitalService(Page):
     )
     summary = models.TextField(help_text="What it does, in one or two plain-English sentences.")
     provider = models.CharField(max_length=200, help_text="Who runs it, e.g. NHS England.")
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.LOCAL)
+    scope = models.CharField(
+        max_length=10, choices=Scope.choices, default=Scope.LOCAL,
+        help_text="Which people can use it: anyone in England, anyone in our area, or only "
+                  "patients of some GP practices. Shown on its page as \u201cAvailable\u201d; "
+                  "for some practices only, its page lists the practices whose offer "
+                  "includes it.",
+    )
     capabilities = ParentalManyToManyField(
-        "services_catalogue.Capability", blank=True, related_name="services"
+        "services_catalogue.Capability", blank=True, related_name="services",
+        help_text="The needs it meets, e.g. order a repeat prescription. Listed on its page "
+                  "under \u201cWhat you can do with it\u201d; people can filter and search "
+                  "services by them.",
     )
-    service_url = models.URLField("Start page URL", max_length=500)
-    channel_web = models.BooleanField("Website", default=True)
-    channel_ios = models.BooleanField("iPhone app", default=False)
-    channel_android = models.BooleanField("Android app", default=False)
-    channel_phone = models.BooleanField("Phone", default=False)
+    service_url = models.URLField(
+        "Start page URL", max_length=500,
+        help_text="The web address where people start using it. The \u201cGo to\u201d link "
+                  "on its page points here, and the accessibility audits check this page.",
+    )
+    channel_web = models.BooleanField(
+        "Website", default=True,
+        help_text="People can use it in a web browser. Shown on its page under "
+                  "\u201cHow you use it\u201d.",
+    )
+    channel_ios = models.BooleanField(
+        "iPhone app", default=False,
+        help_text="It has an iPhone app. Shown on its page under \u201cHow you use it\u201d; "
+                  "people filtering for a smartphone app find it.",
+    )
+    channel_android = models.BooleanField(
+        "Android app", default=False,
+        help_text="It has an Android app. Shown on its page under \u201cHow you use it\u201d; "
+                  "people filtering for a smartphone app find it.",
+    )
+    channel_phone = models.BooleanField(
+        "Phone", default=False,
+        help_text="People can also use it by phoning. Shown on its page under "
+                  "\u201cHow you use it\u201d.",
+    )
     nhs_login = models.CharField(
-        "NHS login", max_length=4, choices=NHSLoginLevel.choices, default=NHSLoginLevel.NONE
+        "NHS login", max_length=4, choices=NHSLoginLevel.choices, default=NHSLoginLevel.NONE,
+        help_text="Whether people need an NHS login to use it, and what kind. Shown on its "
+                  "page; people can filter services by it.",
     )
-    in_nhs_app = models.BooleanField("In the NHS App", default=False)
-    smartphone_needed = models.BooleanField(default=False)
-    languages = ParentalManyToManyField("services_catalogue.Language", blank=True)
+    in_nhs_app = models.BooleanField(
+        "In the NHS App", default=False,
+        help_text="People can also use it from inside the NHS App. Shown on its page.",
+    )
+    smartphone_needed = models.BooleanField(
+        default=False,
+        help_text="People cannot use it without a smartphone. Shown on its page.",
+    )
+    languages = ParentalManyToManyField(
+        "services_catalogue.Language", blank=True,
+        help_text="The languages people can use it in. Shown on its page and used by the "
+                  "language filter; if none is chosen, its page says English.",
+    )
     who_can_use = models.TextField(help_text="Who can use it, e.g. age, where you live.")
     how_to_start = models.TextField(help_text="The first steps, in plain English.")
-    accessibility_statement_url = models.URLField(max_length=500, blank=True)
+    accessibility_statement_url = models.URLField(
+        "Accessibility statement URL", max_length=500, blank=True,
+        help_text="The address of its own accessibility statement. Its page links to it; if "
+                  "empty, its page links to the statement our checks found, if any.",
+    )
     assisted_help = models.TextField(
         "Help using it", blank=True, help_text="Where to get help if you get stuck."
     )
     non_digital_alternative = models.TextField(
-        help_text="How to do the same thing without going online."
+        "Non-digital alternative",
+        help_text="How to do the same thing without going online.",
     )
-    cost = models.CharField(max_length=100, default="Free")
-    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.LIVE)
+    cost = models.CharField(
+        max_length=100, default="Free",
+        help_text="What people pay to use it, e.g. Free. Shown on its page.",
+    )
+    lifecycle = models.CharField(
+        max_length=10, choices=Lifecycle.choices, default=Lifecycle.LIVE,
+        help_text="Live and beta services are listed for people to find; beta ones are marked "
+                  "\u201cNew\u201d. Retired ones are taken out of the service list, search and "
+                  "GP practice pages, and their page says the service has closed.",
+    )
     replaced_by = models.ForeignKey(
         "services_catalogue.DigitalService",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="replaces",
+        help_text="For a retired service: the service to use instead. Its page tells people "
+                  "to use that one, with a link once that one is published.",
     )
     dtac_status = models.CharField(
-        "DTAC status", max_length=16, choices=DTACStatus.choices, default=DTACStatus.UNKNOWN
+        "DTAC status", max_length=16, choices=DTACStatus.choices, default=DTACStatus.UNKNOWN,
+        help_text="Whether it meets the NHS Digital Technology Assessment Criteria (DTAC). "
+                  "Published in our open data; not shown on its page.",
     )
     last_reviewed = models.DateField(
         default=datetime.date.today,
         help_text="When someone last checked this record against the service itself.",
     )
-    body = StreamField(NHSBodyBlock(), blank=True, use_json_field=True)
+    body = StreamField(
+        NHSBodyBlock(), blank=True, use_json_field=True,
+        help_text="Anything else people should know, in extra sections on its page below "
+                  "\u201cWhat you can do with it\u201d. Optional.",
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
@@ -112,7 +174,10 @@ class DigitalService(Page):
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("channel_web"), FieldPanel("channel_phone")]),
-                FieldRowPanel([FieldPanel("channel_ios"), FieldPanel("channel_android")]),
+                # The heading keeps the small i: Django capitalises a verbose name's first
+                # letter, which would make the label "IPhone app".
+                FieldRowPanel([FieldPanel("channel_ios", heading="iPhone app"),
+                               FieldPanel("channel_android")]),
                 FieldPanel("nhs_login"),
                 FieldPanel("in_nhs_app"),
                 FieldPanel("smartphone_needed"),
