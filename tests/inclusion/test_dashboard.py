@@ -33,7 +33,9 @@ def test_inclusion_lead_sees_every_table(lead):
     assert len(page.select("table#table-groups tbody tr")) == 38  # practices by default
     assert page.select_one(".inclusion-demo-warning").get_text(strip=True)
     method = page.select_one("#method").get_text(" ", strip=True)
-    assert "practice_score" in method and "IMD 2019 score" in method
+    assert "IMD 2019 score" in method
+    # the method's plain-English text only: its internal name is nowhere on the page
+    assert "practice_score" not in page.get_text() and page.select_one("#method code") is None
     assert "synthetic registered population by age" in method and "Age band" in method
     assert "ecological" in method
 
@@ -324,3 +326,35 @@ def test_evidence_counts_the_places_with_inclusion_support(lead, demo):
 def test_evidence_reports_the_nhs_website_even_without_figures(lead):
     use = soup(lead.get(EVIDENCE)).select_one("section#use").get_text(" ", strip=True)
     assert "NHS website" in use
+
+
+def _board(rate=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ics={"rate": rate} if rate is not None else None)
+
+
+def test_the_chart_summary_names_groups_tied_at_the_top_and_bottom_together():
+    from inclusion.views import _summary_groups
+
+    bands = ["10-14", "15-19", "20-24", "25-29", "65-69", "70-74"]
+    rates = [0.4571, 0.4569, 0.4572, 0.4570, 0.4501, 0.4498]  # 45.7% and 45.0% as shown
+    text = _summary_groups(_board(0.455), [{"label": b, "rate": r} for b, r in
+                                          zip(bands, rates, strict=True)])
+    assert text.startswith("6 groups. Highest: 10-14, 15-19 and 2 other groups at 45.7%; "
+                           "lowest: 65-69 and 70-74 at 45.0%. The ICS rate is 45.5%.")
+
+
+def test_the_chart_summary_names_a_single_highest_and_lowest_group():
+    from inclusion.views import _summary_groups
+
+    rows = [{"label": "A", "rate": 0.61}, {"label": "B", "rate": 0.52}, {"label": "C", "rate": 0.4}]
+    assert _summary_groups(_board(), rows).startswith(
+        "3 groups. Highest: A at 61.0%; lowest: C at 40.0%. The table")
+
+
+def test_the_chart_summary_says_when_every_group_has_the_same_rate():
+    from inclusion.views import _summary_groups
+
+    rows = [{"label": x, "rate": 0.5} for x in "ABC"]
+    assert _summary_groups(_board(), rows).startswith("3 groups, all at 50.0%.")
