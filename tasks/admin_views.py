@@ -18,6 +18,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from services_catalogue.models import DigitalService, UptakeSource
 
+from .labels import counts_text
 from .models import Outcome, TaskRun
 
 
@@ -54,8 +55,10 @@ class RunNowView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        latest = TaskRun.for_target(self.target).first()
         context.update(target=self.target, action=self.action, back_url=self.back_url(self.target),
-                       latest=TaskRun.for_target(self.target).first(),
+                       latest=latest,
+                       latest_result=counts_text(latest.task_name, latest.counts) if latest else "",
                        offline=getattr(settings, "FETCH_OFFLINE", False))
         return context
 
@@ -72,7 +75,9 @@ class RunNowView(WagtailAdminTemplateMixin, TemplateView):
             messages.success(request, f"{self.action} {self.target}: queued. It appears in "
                                       "Task runs when a worker starts it.")
         elif run.outcome == Outcome.SUCCEEDED:
-            messages.success(request, f"{self.action} {self.target}: done ({run.counts_label}).")
+            result = counts_text(run.task_name, run.counts)
+            messages.success(request, f"{self.action} {self.target}: done"
+                                      f"{f' ({result})' if result else ''}.")
         else:
             messages.warning(request, f"{self.action} {self.target}: {run.get_outcome_display()}"
                                       f". {run.error[:300]}")

@@ -1,7 +1,9 @@
 """Background task runs in the Wagtail admin: a read-only list with progress and outcome."""
 
+import django_filters
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -9,6 +11,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .labels import counts_text, task_label
 from .models import Outcome, TaskRun
 
 
@@ -26,6 +29,51 @@ class TaskRunPermissionPolicy(ModelPermissionPolicy):
 
 # Must be registered before the snippet viewset creates a default policy.
 register_permission_policy(TaskRun, TaskRunPermissionPolicy(TaskRun))
+
+
+class TaskColumn(Column):
+    """The task's plain-English name; its code name ("tasks.uptake.collect_source") is the
+    cell's tooltip, for support staff, and is shown in the inspect view."""
+
+    cell_template_name = "tasks/admin/task_cell.html"
+
+    def get_value(self, instance):
+        return task_label(instance.task_name)
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["task_name"] = instance.task_name
+        return context
+
+
+class OutcomeColumn(StatusTagColumn):
+    """A status tag that reads as written ("Succeeded"), not in Wagtail's capitals."""
+
+    cell_template_name = "tasks/admin/outcome_cell.html"
+
+
+class CountsColumn(Column):
+    """What the run did, in words ("12 rows imported (10 added, 2 unchanged)")."""
+
+    def get_value(self, instance):
+        return counts_text(instance.task_name, instance.counts)
+
+
+class TaskRunFilterSet(WagtailFilterSet):
+    """Filter by outcome, and by task under its plain-English name."""
+
+    task_name = django_filters.ChoiceFilter(label="Task", choices=[])
+
+    class Meta:
+        model = TaskRun
+        fields = ["outcome", "task_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = TaskRun.objects.order_by().values_list("task_name", flat=True).distinct()
+        self.filters["task_name"].extra["choices"] = sorted(
+            ((name, task_label(name)) for name in names), key=lambda choice: choice[1]
+        )
 
 
 class ProgressColumn(Column):
@@ -58,18 +106,18 @@ class TaskRunViewSet(SnippetViewSet):
     menu_order = 900
     add_to_admin_menu = True
     list_display = [
-        Column("task_name", label="Task", accessor="task_name"),
+        TaskColumn("task_name", label="Task"),
         Column("target", label="Target"),
         DateColumn("started_at", label="Started"),
         DurationColumn("duration", label="Took"),
-        StatusTagColumn(
+        OutcomeColumn(
             "outcome", label="Outcome", accessor="get_outcome_display",
             primary=lambda run: run.outcome == Outcome.RUNNING,
         ),
         ProgressColumn("progress", label="Progress"),
-        Column("counts_label", label="Counts"),
+        CountsColumn("counts", label="Result"),
     ]
-    list_filter = ["outcome", "task_name"]
+    filterset_class = TaskRunFilterSet
     search_fields = ["task_name", "target", "error", "celery_task_id"]
     search_backend_name = None
     ordering = ["-started_at"]
