@@ -33,6 +33,15 @@ from .views import (
 )
 
 
+class YesNoColumn(Column):
+    """A true/false field in words, "Yes" or "No" (Wagtail's BooleanColumn has only a tick or
+    cross, read out as "True" or "False")."""
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        return "" if value is None else ("Yes" if value else "No")
+
+
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
     """Nobody, not even a superuser, adds, edits or deletes these records in the admin."""
 
@@ -64,7 +73,7 @@ class OrganisationViewSet(SnippetViewSet):
     model = Organisation
     icon = "group"
     menu_label = "Organisations"
-    list_display = ["name", "ods_code", "kind", "place", "active"]
+    list_display = ["name", "ods_code", "kind", "place", YesNoColumn("active", label="Active")]
     list_filter = ["kind", "place", "active"]
     search_fields = ["name", "ods_code", "town"]
     search_backend_name = None  # plain ORM matching: ODS codes and partial names both work
@@ -130,7 +139,7 @@ class InclusionSupportViewSet(SnippetViewSet):
     model = InclusionSupport
     icon = "help"
     menu_label = "Help getting online"
-    list_display = ["name", "kind", "place", "active"]
+    list_display = ["name", "kind", "place", YesNoColumn("active", label="Active")]
     list_filter = ["kind", "place", "active"]
     search_fields = ["name", "place"]
     search_backend_name = None
@@ -287,7 +296,7 @@ class UptakeSourceViewSet(SnippetViewSet):
         "name",  # Wagtail's title column: the edit link and the row's buttons
         Column("format", label="Format", accessor="format_label"),
         Column("schedule", label="Schedule", accessor="get_schedule_display"),
-        BooleanColumn("active"),
+        YesNoColumn("active", label="Active"),
         DateColumn("last_checked_at", label="Last checked"),
         DateColumn("last_changed_at", label="Last changed"),
         Column("last_error", label="Last error"),

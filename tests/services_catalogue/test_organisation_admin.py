@@ -79,3 +79,13 @@ def test_an_offer_of_the_same_service_twice_is_refused(editor_client, demo):
     )
     assert response.status_code == 200
     assert Offer.objects.count() == before
+
+
+def test_the_organisation_listing_says_yes_or_no_for_active(editor_client, demo):
+    page = BeautifulSoup(editor_client.get("/admin/snippets/services_catalogue/organisation/")
+                         .content, "html.parser")
+    headings = [th.get_text(" ", strip=True) for th in page.select("table.listing thead th")]
+    column = headings.index("Active")
+    values = {row.select("td, th")[column].get_text(strip=True)
+              for row in page.select("table.listing tbody tr")}
+    assert values == {"Yes"}
