@@ -19,7 +19,11 @@ NHS_LOGIN_CHOICES = [("yes", "Uses NHS login"), ("no", "No NHS login needed")]
 
 
 class ServiceFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=MAX_QUERY_LENGTH)
+    q = forms.CharField(
+        label="Search", required=False, max_length=MAX_QUERY_LENGTH,
+        error_messages={"max_length": f"Search for {MAX_QUERY_LENGTH} characters or fewer. "
+                        "All services are shown."},
+    )
     need = forms.ChoiceField(label="What do you need to do?", required=False)
     scope = forms.ChoiceField(
         label="Where it is available", required=False, choices=[("", "Any")] + Scope.choices
@@ -38,6 +42,8 @@ class ServiceFilterForm(forms.Form):
         self.fields["need"].choices = [("", "Any need")] + [
             (c.slug, c.citizen_label) for c in self.capabilities
         ]
+        for field in self.fields.values():  # a choice a link or bookmark no longer offers
+            field.error_messages["invalid_choice"] = "Choose one of the options in the list."
         self.languages = list(Language.objects.only("code", "name"))
         self.fields["language"].choices = [("", "Any language")] + [
             (lang.code, lang.name) for lang in self.languages

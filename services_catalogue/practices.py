@@ -89,7 +89,9 @@ def practice_search_words(query: str) -> tuple[list[PostcodeTerm], list[str]]:
 
 class PracticeSearchForm(forms.Form):
     q = forms.CharField(
-        label="Practice name, town or postcode", required=False, max_length=100
+        label="Practice name, town or postcode", required=False, max_length=100,
+        error_messages={"max_length": "Search for 100 characters or fewer. All practices "
+                        "are shown."},
     )
 
     def querystring(self) -> str:

@@ -31,7 +31,10 @@ def towns_by_place() -> dict[str, list[str]]:
 
 
 class PlaceForm(forms.Form):
-    place = forms.ChoiceField(label="Where do you live?", required=False)
+    place = forms.ChoiceField(
+        label="Where do you live?", required=False,
+        error_messages={"invalid_choice": "Choose one of the places in the list."},
+    )
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)

@@ -31,6 +31,7 @@ PAGE_TYPES = [
     ("service", "/services/nhs-app/", 200),
     ("practices", "/practices/", 200),
     ("practices-search", "/practices/?q=Blyth", 200),
+    ("services-refused-choice", "/services/?need=gone&q=" + "x" * 300, 200),
     ("practice", "/practices/A84009/", 200),
     ("help-getting-online", "/help-getting-online/", 200),
     ("guide", "/set-up-nhs-login/", 200),

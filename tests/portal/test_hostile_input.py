@@ -1,6 +1,7 @@
 """Odd, huge and hostile requests get a page or a friendly 404, never a server error."""
 
 import pytest
+from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,24 @@ def test_unknown_or_malformed_addresses_are_a_friendly_404(client, demo, url):
 def test_a_search_for_a_script_tag_is_shown_escaped(client, demo):
     response = client.get("/services/?q=<b>bold</b>")
     assert b"&lt;b&gt;bold&lt;/b&gt;" in response.content
+
+
+@pytest.mark.parametrize("path, limit", [("/services/", 200), ("/practices/", 100)])
+def test_an_overlong_search_is_not_ignored_silently(client, demo, path, limit):
+    response = client.get(path, {"q": "x" * 3000})
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    group = page.select_one(".nhsuk-form-group--error")
+    assert group is not None
+    message = group.select_one(".nhsuk-error-message")
+    assert f"{limit} characters or fewer" in message.get_text()
+    field = group.select_one("input[name=q]")
+    assert "nhsuk-input--error" in field["class"]
+    assert field["aria-describedby"] == message["id"]
+
+
+def test_a_choice_no_longer_offered_says_so_in_plain_english(client, demo):
+    page = BeautifulSoup(client.get("/services/", {"need": "<b>gone</b>"}).content, "html.parser")
+    message = page.select_one(".nhsuk-error-message")
+    assert message.get_text(" ", strip=True) == "Error: Choose one of the options in the list."
+    assert page.select_one("b") is None or "gone" not in page.select_one("b").get_text()
