@@ -6,6 +6,8 @@ carries the catalogue's *content version*; publishing, unpublishing or saving an
 catalogue record bumps the version, so no stale page survives a change.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -52,7 +54,9 @@ class AnonymousPageCacheMiddleware:
     def __call__(self, request):
         if not self.cacheable_request(request):
             return self.get_response(request)
-        key = f"page:{content_version()}:{request.get_host()}:{request.get_full_path()}"
+        # hashed: a URL can be 1,000 characters, which some cache backends refuse as a key
+        address = f"{request.get_host()}:{request.get_full_path()}".encode()
+        key = f"page:{content_version()}:{hashlib.sha256(address).hexdigest()}"
         cached = cache.get(key)
         if cached is not None:
             return cached
