@@ -71,7 +71,7 @@ def _capability_figure(key, title, matrix, slugs=None) -> Figure | None:
         key, title, charts.bar_chart(f"chart-{key}", title, summary, rows),
         ["Capability", "GP practices delivering it", "Share of practices"],
         [[e.item.capability.name, f"{e.offered} of {e.total}",
-          evidence.percent_text(e.coverage_share)] for e in entries],
+          evidence.percent_text(e.coverage_share, decimals=1)] for e in entries],
         "Counts of practices, not of patients.",
     )
 

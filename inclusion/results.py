@@ -45,8 +45,9 @@ RESULT_SECONDS = 7 * 24 * 3600  # the key changes with the data; this only bound
 # a kind changes, so that results cached by the previous code are never read (they expire
 # by themselves).  2: "evidence" is (sections, sources, figures_by_key), no longer a pair.
 # 3: dashboards carry ``denominator`` and the funnel's ``position`` labels; the evidence
-# rates coverage on unrounded shares.
-RESULT_FORMAT = 3
+# rates coverage on unrounded shares.  4: published figures to fixed decimals (disclosure),
+# capability shares to one decimal, the accessibility section rated without audits.
+RESULT_FORMAT = 4
 
 
 def data_version() -> str:
