@@ -21,7 +21,10 @@ nothing is written unless there are none. Practices are saved one by one (not wi
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -490,11 +493,32 @@ def apply(plan_: ContactsPlan) -> None:
         transaction.on_commit(invalidate_public_pages)
 
 
-def import_contacts(data: bytes, *, dry_run: bool = False) -> ContactsPlan:
-    """Check the whole file and, unless a dry run, apply it in one transaction."""
+def plan_digest(plan_: ContactsPlan) -> str:
+    """What a plan would change, so that confirming a preview applies what was previewed."""
+    changes = [[change.organisation.ods_code, name, before, after]
+               for change in plan_.changes for name, (before, after) in change.fields.items()]
+    return hashlib.sha256(json.dumps(changes).encode()).hexdigest()
+
+
+class PlanChanged(Exception):
+    """The practices changed between the preview and the confirmation: nothing applied."""
+
+    def __init__(self, plan_: ContactsPlan):
+        super().__init__("The practices changed after the preview.")
+        self.plan = plan_
+
+
+def import_contacts(data: bytes, *, dry_run: bool = False, expected_digest: str | None = None
+                    ) -> ContactsPlan:
+    """Check the whole file and, unless a dry run, apply it in one transaction; with
+    ``expected_digest`` (the admin's confirm step), only if it still makes the changes
+    that were previewed (else PlanChanged)."""
     parsed = parse(*decode(data))
     with transaction.atomic():
         plan_ = plan(parsed, lock=not dry_run)
+        if expected_digest is not None and not hmac.compare_digest(plan_digest(plan_),
+                                                                   expected_digest):
+            raise PlanChanged(plan_)
         if not dry_run:
             apply(plan_)
     return plan_

@@ -9,12 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import offer_import
+from . import contacts_import, offer_import
 from .models import OfferImport
 from .offer_matrix import KIND_NOTE, MatrixFilterForm, gaps_csv, gaps_xlsx, offer_matrix
 from .reviews import review_cutoff, services_for_review
@@ -83,9 +84,9 @@ class OfferUploadForm(forms.Form):
         return upload
 
 
-def _store_upload(request, name: str, data: bytes) -> str:
+def _store_upload(request, name: str, data: bytes, *, key: str = SESSION_KEY) -> str:
     token = secrets.token_urlsafe(16)
-    request.session[SESSION_KEY] = {
+    request.session[key] = {
         "token": token,
         "name": name,
         "sha256": offer_import.sha256(data),
@@ -94,15 +95,18 @@ def _store_upload(request, name: str, data: bytes) -> str:
     return token
 
 
-def _stored_upload(request, token: str) -> tuple[str, bytes] | None:
-    stored = request.session.get(SESSION_KEY)
+def _stored_upload(request, token: str, *, key: str = SESSION_KEY,
+                   limit: int | None = None) -> tuple[str, bytes] | None:
+    stored = request.session.get(key)
     if not stored or not token or not secrets.compare_digest(stored.get("token", ""), token):
         return None
     try:
         data = zlib.decompress(base64.b64decode(stored["data"]))
     except (ValueError, zlib.error, KeyError):
         return None
-    if len(data) > offer_import.max_bytes() or offer_import.sha256(data) != stored.get("sha256"):
+    if limit is None:
+        limit = offer_import.max_bytes()
+    if len(data) > limit or offer_import.sha256(data) != stored.get("sha256"):
         return None
     return stored["name"], data
 
@@ -256,3 +260,180 @@ class OfferMatrixView(PermissionRequiredAdminView):
             matrix=matrix, querystring=query.urlencode(),
             coverage=matrix.capability_coverage, gaps=matrix.gaps,
         ))
+
+
+# ---------------------------------------------------------------------------------------
+# Import practice contacts: the offers' upload -> preview -> confirm, for
+# services_catalogue.contacts_import (phone numbers, addresses and postcodes from epraccur
+# or our own form). The file waits in the session under its own key.
+
+CONTACTS_SESSION_KEY = "contacts_import_upload"
+# The staff who may import offers; the import edits organisations, so that too.
+CONTACTS_PERMISSIONS = ("services_catalogue.add_offer", "services_catalogue.change_organisation")
+ODS_SEARCH_URL = "https://www.odsdatasearchandexport.nhs.uk/"
+CONTACTS_FORMS = {
+    contacts_import.FORM_ODS: "NHS ODS's GP practice file (epraccur)",
+    contacts_import.FORM_OWN: "Our own form (ods_code, address, phone, postcode)",
+}
+CONTACTS_COUNTED = {"phone": "phone numbers", "address": "addresses", "postcode": "postcodes"}
+
+
+def may_import_contacts(user) -> bool:
+    return user.has_perms(CONTACTS_PERMISSIONS)
+
+
+class ContactsUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=format_html(
+            "epraccur.csv from NHS ODS Data Search and Export (<a href=\"{}\">{}</a>, report "
+            "“epraccur”), as downloaded; or a CSV with the header "
+            "<code>ods_code,address,phone</code> (<code>postcode</code> optional).",
+            ODS_SEARCH_URL, ODS_SEARCH_URL,
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > contacts_import.max_bytes():
+            raise forms.ValidationError(
+                f"The file is {upload.size:,} bytes; the limit is "
+                f"{contacts_import.max_bytes():,} bytes."
+            )
+        return upload
+
+
+class ContactsImportAdminView(PermissionRequiredAdminView):
+    header_icon = "upload"
+    permission = "services_catalogue.add_offer"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_import_contacts(request.user):
+            return permission_denied(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ContactsImportUploadView(ContactsImportAdminView):
+    template_name = "services_catalogue/admin/contacts_import_upload.html"
+    page_title = "Import practice contacts"
+
+    def get(self, request, *args, **kwargs):
+        request.session.pop(CONTACTS_SESSION_KEY, None)
+        return self.render_to_response(self.get_context_data(form=ContactsUploadForm()))
+
+    def post(self, request, *args, **kwargs):
+        form = ContactsUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        upload = form.cleaned_data["file"]
+        data = upload.read(contacts_import.max_bytes() + 1)
+        name = Path(upload.name or "contacts.csv").name[:255]
+        try:
+            contacts_import.prepare_contacts(data)  # refuse a bad file before keeping it
+        except contacts_import.ContactsImportError as error:
+            return self.render_to_response(
+                self.get_context_data(form=ContactsUploadForm(), error=error, file_name=name)
+            )
+        token = _store_upload(request, name, data, key=CONTACTS_SESSION_KEY)
+        return redirect(f"{reverse('contacts_import_preview')}?token={token}")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(max_bytes=contacts_import.max_bytes(), ods_search_url=ODS_SEARCH_URL)
+        return context
+
+
+class ContactsImportPreviewView(ContactsImportAdminView):
+    template_name = "services_catalogue/admin/contacts_import_preview.html"
+    page_title = "Check the changes"
+    parent_crumbs = [{"url": reverse_lazy("contacts_import"), "label": "Import practice contacts"}]
+
+    def _stored(self, token):
+        return _stored_upload(self.request, token, key=CONTACTS_SESSION_KEY,
+                              limit=contacts_import.max_bytes())
+
+    def _expired(self):
+        messages.error(
+            self.request, "That upload has expired, was imported already or was replaced by "
+            "another. Upload the file again."
+        )
+        return redirect("contacts_import")
+
+    def get(self, request, *args, **kwargs):
+        token = request.GET.get("token", "")
+        stored = self._stored(token)
+        if stored is None:
+            return self._expired()
+        name, data = stored
+        try:
+            plan = contacts_import.prepare_contacts(data)
+        except contacts_import.ContactsImportError as error:
+            return self._refused(name, error)
+        return self.render_to_response(self.get_context_data(plan=plan, name=name, token=token,
+                                                             data=data))
+
+    def post(self, request, *args, **kwargs):
+        token = request.POST.get("token", "")
+        stored = self._stored(token)
+        if stored is None:
+            return self._expired()
+        name, data = stored
+        if not secrets.compare_digest(offer_import.sha256(data), request.POST.get("sha256", "")):
+            return self._expired()
+        try:
+            plan = contacts_import.import_contacts(
+                data, expected_digest=request.POST.get("digest", ""))
+        except contacts_import.PlanChanged as changed:
+            messages.warning(
+                request,
+                "The practices' details changed after you uploaded the file, so nothing was "
+                "imported. Check the changes below again.",
+            )
+            return self.render_to_response(
+                self.get_context_data(plan=changed.plan, name=name, token=token, data=data)
+            )
+        except contacts_import.ContactsImportError as error:
+            return self._refused(name, error)
+        request.session.pop(CONTACTS_SESSION_KEY, None)
+        counts = ", ".join(f"{CONTACTS_COUNTED[field]} {plan.count(field)}"
+                           for field in contacts_import.FIELDS if plan.count(field))
+        messages.success(
+            request,
+            f"Imported {name}: {len(plan.changes)} practice{pluralise(len(plan.changes))} "
+            f"changed{f' ({counts})' if counts else ''}, {plan.unchanged} unchanged, "
+            f"{plan.skipped} row{pluralise(plan.skipped)} skipped (not in the catalogue).",
+        )
+        return redirect("contacts_import")
+
+    def _refused(self, name, error):
+        self.request.session.pop(CONTACTS_SESSION_KEY, None)
+        view = ContactsImportUploadView()
+        view.setup(self.request)
+        return view.render_to_response(
+            view.get_context_data(form=ContactsUploadForm(), error=error, file_name=name)
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan = kwargs.get("plan")
+        if plan is not None:
+            rows = [
+                {"practice": change.organisation, "field": field,
+                 "label": contacts_import.FIELD_WORDS[field].capitalize(),
+                 "before": before, "after": after}
+                for change in plan.changes for field, (before, after) in change.fields.items()
+            ]
+            context.update(
+                form_label=CONTACTS_FORMS.get(plan.form, plan.form),
+                counts={field: plan.count(field) for field in contacts_import.FIELDS},
+                rows=rows[:PREVIEW_ROWS],
+                hidden_rows=max(0, len(rows) - PREVIEW_ROWS),
+                sha256=offer_import.sha256(kwargs["data"]),
+                digest=contacts_import.plan_digest(plan),
+            )
+        return context
+
+
+def pluralise(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -26,10 +26,13 @@ from .models import (
 from .offer_import import ACTION as IMPORT_OFFERS_ACTION
 from .reviews import services_for_review
 from .views import (
+    ContactsImportPreviewView,
+    ContactsImportUploadView,
     OfferImportPreviewView,
     OfferImportUploadView,
     OfferMatrixView,
     OverdueReviewsView,
+    may_import_contacts,
 )
 
 
@@ -196,6 +199,10 @@ def register_catalogue_admin_urls():
         path("offers/import/", OfferImportUploadView.as_view(), name="offer_import"),
         path("offers/import/preview/", OfferImportPreviewView.as_view(),
              name="offer_import_preview"),
+        path("practices/contacts/import/", ContactsImportUploadView.as_view(),
+             name="contacts_import"),
+        path("practices/contacts/import/preview/", ContactsImportPreviewView.as_view(),
+             name="contacts_import_preview"),
         path("offer-matrix/", OfferMatrixView.as_view(), name="offer_matrix"),
     ]
 
@@ -205,6 +212,18 @@ def register_import_offers_menu_item():
     return PermissionMenuItem(
         "Import offers", reverse("offer_import"), icon_name="upload", order=50,
         permission="services_catalogue.add_offer",
+    )
+
+
+class ContactsImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return may_import_contacts(request.user)
+
+
+@hooks.register("register_catalogue_menu_item")
+def register_import_contacts_menu_item():
+    return ContactsImportMenuItem(
+        "Import practice contacts", reverse("contacts_import"), icon_name="upload", order=51
     )
 
 
