@@ -58,3 +58,18 @@ def test_the_overdue_report_names_itself_in_the_breadcrumbs_and_counts_in_good_g
     overdue = sum(1 for _, is_overdue in services_for_review() if is_overdue)
     verb = "record was" if overdue == 1 else "records were"
     assert f"{overdue} {verb} last reviewed before" in intro
+
+
+def test_retired_services_and_drafts_never_published_are_not_due_for_review(demo):
+    from tests.factories import make_service
+
+    old = datetime.date(2020, 1, 1)
+    retired = make_service(demo["services_index"], lifecycle="retired", last_reviewed=old)
+    draft = make_service(demo["services_index"], live=False, last_reviewed=old)
+    published = make_service(demo["services_index"], last_reviewed=old)
+    listed = {service.pk: overdue for service, overdue in services_for_review()}
+    assert retired.pk not in listed and draft.pk not in listed
+    assert listed[published.pk] is True
+    # a published service with a draft of changes is still reviewed
+    published.save_revision()
+    assert published.pk in {service.pk for service, _ in services_for_review()}
