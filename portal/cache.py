@@ -36,6 +36,13 @@ def invalidate_public_pages(*args, **kwargs) -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+def page_cache_key(host: str, full_path: str) -> str:
+    """The cache key of a page as served now. Hashed: a URL can be 1,000 characters, which
+    some cache backends refuse as a key."""
+    address = f"{host}:{full_path}".encode()
+    return f"page:{content_version()}:{hashlib.sha256(address).hexdigest()}"
+
+
 class AnonymousPageCacheMiddleware:
     """Serve repeat anonymous GETs of public pages from the cache."""
 
@@ -54,9 +61,7 @@ class AnonymousPageCacheMiddleware:
     def __call__(self, request):
         if not self.cacheable_request(request):
             return self.get_response(request)
-        # hashed: a URL can be 1,000 characters, which some cache backends refuse as a key
-        address = f"{request.get_host()}:{request.get_full_path()}".encode()
-        key = f"page:{content_version()}:{hashlib.sha256(address).hexdigest()}"
+        key = page_cache_key(request.get_host(), request.get_full_path())
         cached = cache.get(key)
         if cached is not None:
             return cached

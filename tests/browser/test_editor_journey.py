@@ -67,7 +67,7 @@ def wait_for_message(page, text: str) -> None:
 def test_editor_submits_approver_publishes_and_citizens_see_it(demo_site, new_context):
     from django.core.cache import cache
 
-    from portal.cache import content_version
+    from portal.cache import page_cache_key
     from services_catalogue.models import DigitalService
 
     service = DigitalService.objects.get(slug="nhs-app")
@@ -82,7 +82,7 @@ def test_editor_submits_approver_publishes_and_citizens_see_it(demo_site, new_co
     assert public_summary(new_context, public_url) == OLD_SUMMARY
     assert listing_summary(new_context, listing_url) == OLD_SUMMARY
     host = demo_site.split("://", 1)[1]
-    assert cache.get(f"page:{content_version()}:{host}:/services/nhs-app/") is not None
+    assert cache.get(page_cache_key(host, "/services/nhs-app/")) is not None
 
     # The editor changes the summary and submits it for approval.
     editor = new_context().new_page()

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import clear_url_caches
 
 import portal.urls
-from portal.cache import content_version
+from portal.cache import page_cache_key
 
 pytestmark = pytest.mark.django_db
 
@@ -37,4 +37,4 @@ def test_the_baseline_is_a_tiny_uncached_text_response(baseline_on, client, djan
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert response.content == b"ok\n"
-    assert cache.get(f"page:{content_version()}:testserver:/_bench/baseline/") is None
+    assert cache.get(page_cache_key("testserver", "/_bench/baseline/")) is None
