@@ -1,5 +1,6 @@
-"""What staff read about a task run: a plain-English name for each task, and its counts as
-a sentence instead of the raw JSON the task stored.
+"""What staff read about a task run: a plain-English name for each task, its counts as
+a sentence instead of the raw JSON the task stored, why a failed run failed, and how far a
+run got.
 
 The raw task name stays on the run (`TaskRun.task_name`) for support staff: the admin list
 shows it as a tooltip, and the inspect view and the search use it.
@@ -18,6 +19,7 @@ from inclusion.results import TASK_NAME as INCLUSION_TASK
 
 from .audits import AUDIT_ALL_TASK, AUDIT_SERVICE_TASK, CHECK_LINKS_TASK
 from .maintenance import PRUNE_TASK
+from .models import Outcome, TaskRun
 from .uptake import COLLECT_TASK, DISPATCH_TASK
 
 PUBLISH_TASK = "tasks.publishing.publish_scheduled_pages"
@@ -160,3 +162,71 @@ def counts_text(task_name: str, counts: Mapping | None) -> str:
         return DESCRIBE_COUNTS.get(task_name, _generic)(counts)
     except (TypeError, ValueError, KeyError):  # counts from an older version of the task
         return _generic(counts)
+
+
+# -- A run as a whole: its result (with the error of a failed run) and its progress -------
+ERROR_SHORT_LENGTH = 150
+
+
+def short_error(error: str, limit: int = ERROR_SHORT_LENGTH) -> str:
+    """The first line of an error, cut to `limit` characters ("…" when cut or when more
+    lines follow); the full text is the cell's title and is in the inspect view."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    if len(first) > limit:
+        return first[:limit - 1].rstrip() + "…"
+    return first + (" …" if len(lines) > 1 else "")
+
+
+def _nothing_checked(task_name: str, counts: Mapping | None) -> bool:
+    """Whether a (failed) run's counts say it did nothing: an audit whose start page could
+    not be fetched still counts its pages, but no result; other tasks count nothing but
+    zeros."""
+    if not counts:
+        return True
+    if task_name == AUDIT_SERVICE_TASK:
+        return not any(isinstance(counts.get(key), int) and counts[key]
+                       for key in ("failed", "cantTell", "passed"))
+    return not any(isinstance(value, int) and not isinstance(value, bool) and value
+                   for value in counts.values())
+
+
+def _counts_say_why(task_name: str, counts: Mapping | None) -> bool:
+    """Whether the counts already say why the run failed ("File refused: 3 problems")."""
+    return task_name == COLLECT_TASK and "problems" in (counts or {})
+
+
+def run_result(run: TaskRun) -> dict[str, str]:
+    """What a run did, for the Result column: `summary` (its counts in words), and for a
+    failed run `error` (the reason, shortened) and `error_full` (for the title attribute).
+
+    A failed run whose counts show nothing checked ("2 pages audited: 0 failed, 0 to check
+    by hand, 0 passed" when the start page could not be fetched) shows only its error."""
+    failed = run.outcome == Outcome.FAILED
+    summary = counts_text(run.task_name, run.counts)
+    if failed and _nothing_checked(run.task_name, run.counts):
+        summary = ""
+    error_full = (run.error or "").strip() if failed else ""
+    error = ""
+    if error_full and not (summary and _counts_say_why(run.task_name, run.counts)):
+        error = short_error(error_full)
+    if failed and not summary and not error:
+        error = "Failed: no reason was recorded."
+    return {"summary": summary, "error": error, "error_full": error_full}
+
+
+def run_progress(run: TaskRun) -> dict:
+    """The Progress column: a bar and "Checking: 40 of 120 (33%)" while a run works;
+    "Done" once it succeeded; "Stopped at Checking (40 of 120)" where a failed run stopped.
+    A finished run never shows an in-progress label."""
+    if run.outcome == Outcome.RUNNING:
+        return {"percent": run.progress_percent, "label": run.progress_label}
+    if run.outcome == Outcome.SUCCEEDED:
+        return {"percent": None, "label": "Done"}
+    where = run.progress_step
+    if run.progress_total:
+        amount = f"{run.progress_done:,} of {run.progress_total:,}"
+        where = f"{where} ({amount})" if where else amount
+    return {"percent": None, "label": f"Stopped at {where}" if where else ""}

@@ -1,17 +1,19 @@
 """Background task runs in the Wagtail admin: a read-only list with progress and outcome."""
 
 import django_filters
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
-from .labels import counts_text, task_label
+from .labels import run_progress, run_result, task_label
 from .models import Outcome, TaskRun
 
 
@@ -31,19 +33,21 @@ class TaskRunPermissionPolicy(ModelPermissionPolicy):
 register_permission_policy(TaskRun, TaskRunPermissionPolicy(TaskRun))
 
 
-class TaskColumn(Column):
-    """The task's plain-English name; its code name ("tasks.uptake.collect_source") is the
-    cell's tooltip, for support staff, and is shown in the inspect view."""
+class TaskColumn(TitleColumn):
+    """The task's plain-English name, linked to the run's inspect view (its error in full,
+    its counts, its Celery id); its code name ("tasks.uptake.collect_source") is the link's
+    tooltip, for support staff, and is shown in the inspect view."""
 
-    cell_template_name = "tasks/admin/task_cell.html"
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("url_name", "wagtailsnippets_tasks_taskrun:inspect")
+        super().__init__(*args, **kwargs)
 
     def get_value(self, instance):
         return task_label(instance.task_name)
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["task_name"] = instance.task_name
-        return context
+    def get_link_attrs(self, instance, parent_context):
+        return {**super().get_link_attrs(instance, parent_context),
+                "title": instance.task_name}
 
 
 class OutcomeColumn(StatusTagColumn):
@@ -52,11 +56,14 @@ class OutcomeColumn(StatusTagColumn):
     cell_template_name = "tasks/admin/outcome_cell.html"
 
 
-class CountsColumn(Column):
-    """What the run did, in words ("12 rows imported (10 added, 2 unchanged)")."""
+class ResultColumn(Column):
+    """What the run did, in words ("12 rows imported (10 added, 2 unchanged)"); for a failed
+    run, why (its error, shortened: the full text is the tooltip and in the inspect view)."""
+
+    cell_template_name = "tasks/admin/result_cell.html"
 
     def get_value(self, instance):
-        return counts_text(instance.task_name, instance.counts)
+        return run_result(instance)
 
 
 class TaskRunFilterSet(WagtailFilterSet):
@@ -77,13 +84,12 @@ class TaskRunFilterSet(WagtailFilterSet):
 
 
 class ProgressColumn(Column):
+    """A bar while the run works; "Done", or where a failed run stopped, once finished."""
+
     cell_template_name = "tasks/admin/progress_cell.html"
 
     def get_value(self, instance):
-        percent = instance.progress_percent
-        if instance.outcome != Outcome.RUNNING and percent is None:
-            return {"percent": None, "label": instance.progress_step}
-        return {"percent": percent, "label": instance.progress_label}
+        return run_progress(instance)
 
 
 class DurationColumn(Column):
@@ -96,6 +102,16 @@ class DurationColumn(Column):
             return f"{minutes}m {seconds:02d}s"
         hours, minutes = divmod(minutes, 60)
         return f"{hours}h {minutes:02d}m"
+
+
+class TaskRunInspectView(InspectView):
+    """A run in full: the error keeps its lines (a refused file lists each problem)."""
+
+    def get_error_display_value(self):
+        error = self.object.error.strip()
+        if not error:
+            return "None"
+        return format_html('<div class="dfd-run-error-full">{}</div>', linebreaksbr(error))
 
 
 class TaskRunViewSet(SnippetViewSet):
@@ -115,18 +131,19 @@ class TaskRunViewSet(SnippetViewSet):
             primary=lambda run: run.outcome == Outcome.RUNNING,
         ),
         ProgressColumn("progress", label="Progress"),
-        CountsColumn("counts", label="Result"),
+        ResultColumn("counts", label="Result"),
     ]
     filterset_class = TaskRunFilterSet
     search_fields = ["task_name", "target", "error", "celery_task_id"]
     search_backend_name = None
     ordering = ["-started_at"]
     inspect_view_enabled = True
+    inspect_view_class = TaskRunInspectView
     copy_view_enabled = False
     inspect_view_fields = [
-        "task_name", "target", "target_content_type", "target_object_id", "celery_task_id",
-        "attempt", "started_at", "finished_at", "outcome", "progress_done", "progress_total",
-        "progress_step", "counts", "error",
+        "task_name", "target", "outcome", "error", "started_at", "finished_at", "counts",
+        "progress_done", "progress_total", "progress_step", "target_content_type",
+        "target_object_id", "celery_task_id", "attempt",
     ]
 
 

@@ -152,6 +152,12 @@ class UptakeSource(models.Model):
         MultiFieldPanel(
             [FieldPanel("url"), FieldPanel("document"), FieldPanel("schedule")],
             heading="Where and when",
+            help_text=(
+                "Give a URL to fetch or a document to read to collect this source from here "
+                "(on its schedule, or with Collect now). A source with neither only records "
+                "the files given to manage.py import_uptake FILE --source NAME: it cannot "
+                "be collected or scheduled."
+            ),
         ),
         MultiFieldPanel(
             [FieldPanel("auth_header_name"), FieldPanel("auth_env_var")],
