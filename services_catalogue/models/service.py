@@ -1,7 +1,9 @@
 import datetime
 import uuid
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from modelcluster.fields import ParentalManyToManyField
@@ -164,7 +166,7 @@ class DigitalService(Page):
             [
                 FieldPanel("provider"),
                 FieldPanel("scope"),
-                FieldPanel("capabilities"),
+                FieldPanel("capabilities", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("service_url"),
                 FieldPanel("lifecycle"),
                 FieldPanel("replaced_by"),
@@ -190,7 +192,7 @@ class DigitalService(Page):
         ),
         MultiFieldPanel(
             [
-                FieldPanel("languages"),
+                FieldPanel("languages", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("accessibility_statement_url"),
                 FieldPanel("assisted_help"),
                 FieldPanel("non_digital_alternative"),
@@ -231,6 +233,27 @@ class DigitalService(Page):
 
     class Meta:
         verbose_name = "digital service"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.replaced_by_id is not None:
+            if self.pk is not None and self.replaced_by_id == self.pk:
+                errors["replaced_by"] = ValidationError(
+                    "A service cannot be replaced by itself.", code="replaced_by_itself"
+                )
+            elif self.lifecycle != Lifecycle.RETIRED:
+                errors["replaced_by"] = ValidationError(
+                    "Only a retired service is replaced by another: set Lifecycle to "
+                    "Retired, or leave this empty.",
+                    code="replaced_but_not_retired",
+                )
+        if self.last_reviewed and self.last_reviewed > timezone.localdate():
+            errors["last_reviewed"] = ValidationError(
+                "The last review date cannot be in the future.", code="reviewed_in_future"
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
