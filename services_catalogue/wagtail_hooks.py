@@ -326,7 +326,7 @@ class UptakeSourceViewSet(SnippetViewSet):
     ordering = ["name"]
     inspect_view_enabled = True
     inspect_view_fields = [
-        "name", "format", "url", "document", "schedule", "active", "auth_header_name",
+        "name", "format", "url", "schedule", "active", "auth_header_name",
         "auth_env_var", "column_mapping", "etag", "last_modified", "last_sha256",
         "last_dispatched_at", "last_checked_at", "last_changed_at", "last_error", "created_at",
     ]

@@ -156,14 +156,14 @@ class CollectSourceNowView(RunNowView):
                 "uptake sources list", self.back_url(target))
 
     def fetches_from_internet(self, target) -> bool:
-        return bool(target.url)  # an uploaded document is read, not fetched
+        return bool(target.url)  # an uploaded file is read, not fetched
 
     def nothing_to_do(self, target) -> str:
-        if target.url or target.document_id:
+        if target.url or target.upload:
             return ""
-        return ("it has no URL or document, so there is nothing to collect: it only records "
+        return ("it has no URL or uploaded file, so there is nothing to collect: it only records "
                 "the files given to manage.py import_uptake FILE --source NAME. Give it a URL "
-                "or a document to collect it from here.")
+                "or upload a file to collect it from here.")
 
 
 class AuditServiceNowView(RunNowView):

@@ -167,7 +167,7 @@ def register_run_now_urls():
 def collect_now_button(snippet, user, next_url=None):
     from services_catalogue.models import UptakeSource
 
-    if isinstance(snippet, UptakeSource) and (snippet.url or snippet.document_id) \
+    if isinstance(snippet, UptakeSource) and (snippet.url or snippet.upload) \
             and user.has_perm("services_catalogue.change_uptakesource"):
         yield Button("Collect now", reverse("collect_uptake_source_now", args=[snippet.pk]),
                      icon_name="download", priority=15)

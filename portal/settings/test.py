@@ -4,6 +4,8 @@ DATABASE_URL still chooses the database (CI points it at PostgreSQL).
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F401,F403
 
@@ -24,3 +26,7 @@ if os.environ.get("DFD_TEST_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["DFD_TEST_CACHE_URL"]}}
 ALLOWED_HOSTS = ["*"]
+# Private uploads (uptake files) go to a scratch folder, shared with worker subprocesses
+# through the environment they inherit.
+os.environ.setdefault("DJANGO_PRIVATE_FILES_ROOT", tempfile.mkdtemp(prefix="dfd-private-"))
+PRIVATE_FILES_ROOT = Path(os.environ["DJANGO_PRIVATE_FILES_ROOT"])

@@ -1,7 +1,7 @@
 """Uptake: monthly counts of how many people use each service, by organisation, by source.
 
 An `UptakeSource` is where figures come from (a URL fetched on a schedule, an uploaded
-document, or files given to `manage.py import_uptake`); an `UptakeObservation` is one
+uploaded file, or files given to `manage.py import_uptake`); an `UptakeObservation` is one
 figure, with its provenance (source, URL, when it was fetched, the file's SHA-256).
 """
 
@@ -11,11 +11,18 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator, URLValidator
+from django.core.validators import (
+    FileExtensionValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+
+from services_catalogue.private_files import PrivateFileInput, private_storage, private_upload_path
 
 ENV_VAR_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -111,11 +118,14 @@ class UptakeSource(models.Model):
     )
     url = models.URLField(
         "URL", max_length=500, blank=True, validators=[http_url_validator],
-        help_text="Where to fetch the file (http or https). Leave empty to use a document.",
+        help_text="Where to fetch the file (http or https). Leave empty to use an uploaded file.",
     )
-    document = models.ForeignKey(
-        "wagtaildocs.Document", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text="Or an uploaded file, read each time the source is collected.",
+    upload = models.FileField(
+        "uploaded file", blank=True, max_length=255, storage=private_storage,
+        upload_to=private_upload_path,
+        validators=[FileExtensionValidator(["csv", "json", "txt"])],
+        help_text="Or a file to read each time the source is collected (CSV or JSON). It is "
+        "kept private: never published on the site, only read by the import.",
     )
     column_mapping = models.JSONField(
         default=dict, blank=True, validators=[validate_mapping], help_text=MAPPING_HELP
@@ -150,10 +160,11 @@ class UptakeSource(models.Model):
             [FieldPanel("name"), FieldPanel("format"), FieldPanel("active")], heading="Source"
         ),
         MultiFieldPanel(
-            [FieldPanel("url"), FieldPanel("document"), FieldPanel("schedule")],
+            [FieldPanel("url"), FieldPanel("upload", widget=PrivateFileInput),
+             FieldPanel("schedule")],
             heading="Where and when",
             help_text=(
-                "Give a URL to fetch or a document to read to collect this source from here "
+                "Give a URL to fetch or upload a file to collect this source from here "
                 "(on its schedule, or with Collect now). A source with neither only records "
                 "the files given to manage.py import_uptake FILE --source NAME: it cannot "
                 "be collected or scheduled."
@@ -182,10 +193,10 @@ class UptakeSource(models.Model):
             self.column_mapping or {}
         ).get("columns"):
             errors["column_mapping"] = "A mapped format needs a column mapping."
-        if self.schedule != UptakeSchedule.MANUAL and not (self.url or self.document_id):
-            errors["schedule"] = "A scheduled source needs a URL or a document to read."
-        if self.url and self.document_id:
-            errors["document"] = "Use a URL or a document, not both."
+        if self.schedule != UptakeSchedule.MANUAL and not (self.url or self.upload):
+            errors["schedule"] = "A scheduled source needs a URL or an uploaded file to read."
+        if self.url and self.upload:
+            errors["upload"] = "Use a URL or an uploaded file, not both."
         if errors:
             raise ValidationError(errors)
 
@@ -199,7 +210,7 @@ class UptakeSource(models.Model):
 
     def is_due(self, now: datetime.datetime | None = None) -> bool:
         interval = self.interval
-        if not self.active or interval is None or not (self.url or self.document_id):
+        if not self.active or interval is None or not (self.url or self.upload):
             return False
         now = now or timezone.now()
         return self.last_dispatched_at is None or self.last_dispatched_at <= now - interval
@@ -215,7 +226,7 @@ class UptakeFile(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     url = models.CharField(
         "Fetched from", max_length=500, blank=True,
-        help_text="The URL (after redirects), the document, or the file given to import_uptake.",
+        help_text="The URL (after redirects), the uploaded file, or the file given to import_uptake.",
     )
     fetched_at = models.DateTimeField(default=timezone.now)
     rows = models.PositiveIntegerField(default=0, help_text="Figures in the file (ours).")

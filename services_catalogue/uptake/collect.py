@@ -1,4 +1,4 @@
-"""Collect one uptake source: fetch its file (or read its document), then import it.
+"""Collect one uptake source: fetch its file (or read its uploaded file), then import it.
 
 Fetching goes through the SSRF-guarded `tasks.fetch.GuardedFetcher` with the uptake size
 limit and timeout, as a conditional request (If-None-Match / If-Modified-Since from the
@@ -125,21 +125,22 @@ def fetch_source(source: UptakeSource, fetcher=None) -> Fetched:
                    last_modified=result.headers.get("last-modified", ""))
 
 
-def read_document(source: UptakeSource) -> Fetched:
-    document = source.document
+def read_upload(source: UptakeSource) -> Fetched:
+    upload = source.upload
     limit = max_bytes()
+    name = upload.name.rsplit("/", 1)[-1]
     try:
-        size = document.file.size
+        size = upload.size
         if size > limit:
             raise CollectError(
-                f"The document {document.title!r} is {size:,} bytes; the limit is {limit:,} "
+                f"The uploaded file {name!r} is {size:,} bytes; the limit is {limit:,} "
                 "bytes (UPTAKE_MAX_BYTES)."
             )
-        with document.file.open("rb") as handle:
+        with upload.open("rb") as handle:
             body = handle.read(limit + 1)
     except OSError as error:
-        raise CollectError(f"The document {document.title!r} cannot be read ({error}).") from None
-    return Fetched(body=body, url=f"document {document.pk}: {document.file.name}")
+        raise CollectError(f"The uploaded file {name!r} cannot be read ({error}).") from None
+    return Fetched(body=body, url=f"uploaded file: {name}")
 
 
 def collect_source(source: UptakeSource, *, fetcher=None, progress=None, now=None,
@@ -149,10 +150,11 @@ def collect_source(source: UptakeSource, *, fetcher=None, progress=None, now=Non
     try:
         if source.url:
             fetched = fetch_source(source, fetcher)
-        elif source.document_id:
-            fetched = read_document(source)
+        elif source.upload:
+            fetched = read_upload(source)
         else:
-            raise CollectError(f"The source {source.name!r} has no URL or document to collect.")
+            raise CollectError(
+                f"The source {source.name!r} has no URL or uploaded file to collect.")
     except CollectError as error:
         UptakeSource.objects.filter(pk=source.pk).update(last_checked_at=now,
                                                          last_error=str(error)[:2000])

@@ -8,7 +8,6 @@ from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.urls import reverse
-from wagtail.documents.models import Document
 
 from services_catalogue.models import UptakeSource
 from tasks import audits
@@ -93,20 +92,14 @@ def test_a_queued_audit_tells_an_admin_it_appears_in_task_runs(admin_client, ser
     assert "Task runs" in soup(response).select_one(".messages").get_text(" ", strip=True)
 
 
-# -- Collect now: what applies to a URL, a document, or neither ------------------------
-@pytest.fixture
-def document(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    document = Document.objects.create(title="Uptake upload")
-    document.file.save("uptake.csv", ContentFile(b"period,ods_code,service_slug,metric,value\n"))
-    return document
-
-
+# -- Collect now: what applies to a URL, an uploaded file, or neither -------------------
 def test_the_offline_warning_is_only_for_a_source_fetched_from_a_url(admin_client, demo,
-                                                                     document, settings):
+                                                                     settings):
     settings.FETCH_OFFLINE = True
     remote = UptakeSource.objects.create(name="Remote", url="https://example.org/u.csv")
-    uploaded = UptakeSource.objects.create(name="Uploaded", document=document)
+    uploaded = UptakeSource(name="Uploaded")
+    uploaded.upload.save("uptake.csv",
+                         ContentFile(b"period,ods_code,service_slug,metric,value\n"))
     remote_page = soup(admin_client.get(reverse("collect_uptake_source_now", args=[remote.pk])))
     assert "switched off" in remote_page.select_one("#run-now-offline").get_text()
     page = soup(admin_client.get(reverse("collect_uptake_source_now", args=[uploaded.pk])))

@@ -57,7 +57,7 @@ def test_a_source_with_nothing_to_collect_fails_with_its_reason_listed(admin_cli
     source = UptakeSource.objects.create(name="Nothing here")
     collect_source_by_id(source.pk)
     result = row_for(soup(admin_client.get(reverse(LIST))), "Nothing here")["Result"]
-    assert "has no URL or document to collect" in result.get_text(" ", strip=True)
+    assert "has no URL or uploaded file to collect" in result.get_text(" ", strip=True)
 
 
 def test_a_failed_audit_that_checked_nothing_shows_its_error_not_zero_counts(admin_client,
@@ -94,7 +94,7 @@ def test_a_refused_file_keeps_its_summary_with_the_problems_as_tooltip(admin_cli
 
 def test_a_finished_run_shows_no_in_progress_label(admin_client, demo):
     finished(task_name=COLLECT_TASK, target="Failed upload", outcome=Outcome.FAILED,
-             progress_step="Reading", error="The document cannot be read.")
+             progress_step="Reading", error="The uploaded file cannot be read.")
     finished(task_name=COLLECT_TASK, target="Failed check", outcome=Outcome.FAILED,
              progress_step="Checking", progress_done=40, progress_total=120,
              error="Out of memory")

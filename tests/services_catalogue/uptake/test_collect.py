@@ -4,7 +4,6 @@ import hashlib
 
 import pytest
 from django.core.files.base import ContentFile
-from wagtail.documents.models import Document
 
 from services_catalogue.models import UptakeObservation, UptakeSource
 from services_catalogue.uptake.collect import CollectError, TransientCollectError, collect_source
@@ -199,11 +198,9 @@ def test_a_bad_file_from_the_server_changes_nothing(demo, server):
     assert snapshot() == before
 
 
-def test_a_document_source_is_read_from_storage(demo, tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path)
-    document = Document.objects.create(title="Uptake upload")
-    document.file.save("uptake.csv", ContentFile(csv_bytes(sample_rows())))
-    source = UptakeSource.objects.create(name="Uploaded", document=document)
+def test_an_uploaded_file_is_read_from_private_storage(demo):
+    source = UptakeSource(name="Uploaded")
+    source.upload.save("uptake.csv", ContentFile(csv_bytes(sample_rows())))
     result = collect_source(source)
     assert result.outcome == "imported"
     assert len(figures("Uploaded")) == 4

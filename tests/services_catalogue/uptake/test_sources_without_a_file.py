@@ -1,4 +1,4 @@
-"""A source with neither a URL nor a document is how files given to `manage.py import_uptake
+"""A source with neither a URL nor an uploaded file is how files given to `manage.py import_uptake
 FILE --source NAME` are recorded (the command creates one; an editor may create one first
 to set a mapped format): it stays valid when unscheduled, is never offered "Collect now",
 and its edit form says what such a source is for."""
@@ -25,18 +25,18 @@ def soup(response):
 def test_the_source_import_uptake_creates_can_still_be_edited_and_saved(demo, tmp_path):
     run_command(write(tmp_path, csv_bytes(sample_rows())), source="From the command line")
     source = UptakeSource.objects.get(name="From the command line")
-    assert not source.url and not source.document_id
+    assert not source.url and not source.upload
     source.full_clean()  # an editor renaming it, or switching it off, is not refused
 
 
-def test_a_scheduled_source_still_needs_a_url_or_a_document(demo):
+def test_a_scheduled_source_still_needs_a_url_or_an_uploaded_file(demo):
     source = UptakeSource(name="Scheduled", schedule="monthly")
     with pytest.raises(ValidationError) as refused:
         source.full_clean()
     assert "schedule" in refused.value.message_dict
 
 
-def test_the_edit_form_says_what_a_source_without_url_or_document_is_for(admin_client, demo):
+def test_the_edit_form_says_what_a_source_without_url_or_upload_is_for(admin_client, demo):
     source = UptakeSource.objects.create(name="Command line only")
     url = reverse("wagtailsnippets_services_catalogue_uptakesource:edit", args=[source.pk])
     page = soup(admin_client.get(url))
