@@ -2,7 +2,6 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from portal.demo.loader import load_demo
@@ -22,17 +21,6 @@ def soup(response):
 def practice_page_rows(client, ods_code="A84009"):
     return [tr["data-capability"] for tr in
             soup(client.get(f"/practices/{ods_code}/")).select("tr[data-capability]")]
-
-
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw"
-        )
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
 
 
 def test_the_demo_consistent_offer_has_every_demo_capability_with_its_national_default(demo):

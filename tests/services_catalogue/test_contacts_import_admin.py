@@ -6,7 +6,6 @@ import zlib
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from services_catalogue.views import CONTACTS_SESSION_KEY, SESSION_KEY
@@ -25,17 +24,6 @@ UPLOAD = "/admin/practices/contacts/import/"
 PREVIEW = "/admin/practices/contacts/import/preview/"
 BEFORE = ("", "", "NE66 2NL")  # the demo's Alnwick Medical Group: a postcode, nothing else
 AFTER = ("01665 510888", "Infirmary Drive", "NE66 2NL")
-
-
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw"
-        )
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
 
 
 @pytest.fixture

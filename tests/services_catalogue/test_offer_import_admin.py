@@ -2,7 +2,6 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from services_catalogue.models import Offer, OfferImport
@@ -13,17 +12,6 @@ pytestmark = pytest.mark.django_db
 HEADER = "ods_code,service_slug,capability\n"
 UPLOAD = "/admin/offers/import/"
 PREVIEW = "/admin/offers/import/preview/"
-
-
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw"
-        )
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 import openpyxl
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -28,17 +27,6 @@ from tests.factories import OrganisationFactory, make_service
 pytestmark = pytest.mark.django_db
 
 MATRIX = "/admin/offer-matrix/"
-
-
-@pytest.fixture
-def member(django_user_model):
-    def make(group_name):
-        user = django_user_model.objects.create_user(
-            group_name.replace(" ", "_").lower(), password="pw"
-        )
-        user.groups.add(Group.objects.get(name=group_name))
-        return user
-    return make
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from services_catalogue.models import Capability, Offer, Organisation
@@ -14,14 +13,6 @@ pytestmark = pytest.mark.django_db
 
 NOT_MET = ("Hospital patient portal does not meet: Self triage. Choose from its own needs, "
            "or leave empty for all of them.")
-
-
-@pytest.fixture
-def editor_client(client, django_user_model):
-    editor = django_user_model.objects.create_user("comms", password="pw")
-    editor.groups.add(Group.objects.get(name="Comms editors"))
-    client.force_login(editor)
-    return client
 
 
 @pytest.fixture

@@ -2,20 +2,11 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from services_catalogue.models import Capability, Offer, Organisation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(client, django_user_model):
-    editor = django_user_model.objects.create_user("comms", password="pw")
-    editor.groups.add(Group.objects.get(name="Comms editors"))
-    client.force_login(editor)
-    return client
 
 
 def test_searching_organisations_by_partial_name_or_ods_code_finds_them(editor_client, demo):

@@ -2,19 +2,10 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 
 from services_catalogue.models import DigitalService
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("ed", password="pw")
-    user.groups.add(Group.objects.get(name="Comms editors"))
-    client.force_login(user)
-    return client
 
 
 def soup(response):
@@ -40,9 +31,9 @@ def fields(page):
 
 
 @pytest.fixture
-def edit_form(editor, demo):
+def edit_form(editor_client, demo):
     service = demo["services"]["nhs-app"]
-    return fields(soup(editor.get(f"/admin/pages/{service.pk}/edit/")))
+    return fields(soup(editor_client.get(f"/admin/pages/{service.pk}/edit/")))
 
 
 def test_labels_are_written_as_editors_write_them(edit_form):
@@ -83,9 +74,9 @@ def test_the_help_says_true_things_about_what_citizens_see(edit_form):
     assert "Go to" in edit_form["service_url"][1]
 
 
-def test_the_new_service_form_has_the_same_labels_and_help(editor, demo):
+def test_the_new_service_form_has_the_same_labels_and_help(editor_client, demo):
     index = demo["services_index"]
-    page = soup(editor.get(f"/admin/pages/add/services_catalogue/digitalservice/{index.pk}/"))
+    page = soup(editor_client.get(f"/admin/pages/add/services_catalogue/digitalservice/{index.pk}/"))
     form = fields(page)
     assert form["channel_ios"] == ("iPhone app", DigitalService._meta.get_field(
         "channel_ios").help_text)

@@ -6,21 +6,12 @@ import datetime
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from services_catalogue.models import DigitalService
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("ed", password="pw")
-    user.groups.add(Group.objects.get(name="Comms editors"))
-    client.force_login(user)
-    return client
 
 
 def soup(response):
@@ -71,21 +62,21 @@ def assert_refused(response, service, revisions_before):
     return page
 
 
-def test_a_service_cannot_be_replaced_by_itself(editor, demo):
+def test_a_service_cannot_be_replaced_by_itself(editor_client, demo):
     service = demo["services"]["nhs-app"]
     before = service.revisions.count()
-    response = post_edit(editor, service, lifecycle="retired", replaced_by=str(service.pk))
+    response = post_edit(editor_client, service, lifecycle="retired", replaced_by=str(service.pk))
     page = assert_refused(response, service, before)
     assert field_error(page, "replaced_by") == "A service cannot be replaced by itself."
     service.refresh_from_db()
     assert service.lifecycle == "live" and service.replaced_by is None
 
 
-def test_only_a_retired_service_is_replaced(editor, demo):
+def test_only_a_retired_service_is_replaced(editor_client, demo):
     service = demo["services"]["nhs-app"]
     other = demo["services"]["nhs-111-online"]
     before = service.revisions.count()
-    response = post_edit(editor, service, lifecycle="beta", replaced_by=str(other.pk))
+    response = post_edit(editor_client, service, lifecycle="beta", replaced_by=str(other.pk))
     page = assert_refused(response, service, before)
     assert field_error(page, "replaced_by") == (
         "Only a retired service is replaced by another: set Lifecycle to Retired, "
@@ -96,48 +87,48 @@ def test_only_a_retired_service_is_replaced(editor, demo):
     assert service.replaced_by is None
 
 
-def test_a_retired_service_can_name_its_replacement(editor, demo):
+def test_a_retired_service_can_name_its_replacement(editor_client, demo):
     service = demo["services"]["nhs-app"]
     other = demo["services"]["nhs-111-online"]
     before = service.revisions.count()
-    response = post_edit(editor, service, lifecycle="retired", replaced_by=str(other.pk))
+    response = post_edit(editor_client, service, lifecycle="retired", replaced_by=str(other.pk))
     assert response.status_code == 302, soup(response).select(".error-message")
     assert service.revisions.count() == before + 1
     draft = DigitalService.objects.get(pk=service.pk).get_latest_revision_as_object()
     assert draft.lifecycle == "retired" and draft.replaced_by_id == other.pk
 
 
-def test_a_last_review_date_in_the_future_is_refused(editor, demo):
+def test_a_last_review_date_in_the_future_is_refused(editor_client, demo):
     service = demo["services"]["nhs-app"]
     reviewed = service.last_reviewed
     before = service.revisions.count()
-    response = post_edit(editor, service, last_reviewed="2031-01-01")
+    response = post_edit(editor_client, service, last_reviewed="2031-01-01")
     page = assert_refused(response, service, before)
     assert field_error(page, "last_reviewed") == "The last review date cannot be in the future."
     service.refresh_from_db()
     assert service.last_reviewed == reviewed
 
 
-def test_reviewed_today_is_accepted(editor, demo):
+def test_reviewed_today_is_accepted(editor_client, demo):
     service = demo["services"]["nhs-app"]
     today = timezone.localdate()
-    response = post_edit(editor, service, last_reviewed=today.isoformat())
+    response = post_edit(editor_client, service, last_reviewed=today.isoformat())
     assert response.status_code == 302, soup(response).select(".error-message")
     draft = DigitalService.objects.get(pk=service.pk).get_latest_revision_as_object()
     assert draft.last_reviewed == today
 
 
-def test_a_new_service_reviewed_in_the_future_is_not_created(editor, demo):
+def test_a_new_service_reviewed_in_the_future_is_not_created(editor_client, demo):
     index = demo["services_index"]
     url = f"/admin/pages/add/services_catalogue/digitalservice/{index.pk}/"
-    data = form_data(soup(editor.get(url)))
+    data = form_data(soup(editor_client.get(url)))
     data.update(
         title="Future service", slug="future-service", summary="Does things.",
         provider="NHS England", service_url="https://service.example/start",
         who_can_use="Anyone.", how_to_start="Start.", non_digital_alternative="Phone.",
         last_reviewed=(timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
     )
-    response = editor.post(url, data)
+    response = editor_client.post(url, data)
     assert response.status_code == 200
     assert field_error(soup(response), "last_reviewed") == (
         "The last review date cannot be in the future."
@@ -145,9 +136,9 @@ def test_a_new_service_reviewed_in_the_future_is_not_created(editor, demo):
     assert not DigitalService.objects.filter(slug="future-service").exists()
 
 
-def test_capabilities_and_languages_are_checkboxes(editor, demo):
+def test_capabilities_and_languages_are_checkboxes(editor_client, demo):
     service = demo["services"]["nhs-app"]
-    page = soup(editor.get(f"/admin/pages/{service.pk}/edit/"))
+    page = soup(editor_client.get(f"/admin/pages/{service.pk}/edit/"))
     for name in ("capabilities", "languages"):
         assert not page.select(f"select[name='{name}']"), name
         boxes = page.select(f"input[type='checkbox'][name='{name}']")
@@ -156,14 +147,14 @@ def test_capabilities_and_languages_are_checkboxes(editor, demo):
     assert ticked == {str(c.pk) for c in service.capabilities.all()}
 
 
-def test_one_more_tick_keeps_the_others(editor, demo):
+def test_one_more_tick_keeps_the_others(editor_client, demo):
     """Ticking a box adds to the choice: the other capabilities stay."""
     service = demo["services"]["nhs-app"]
     triage = service.capabilities.model.objects.get(slug="self-triage")
-    page = soup(editor.get(f"/admin/pages/{service.pk}/edit/"))
+    page = soup(editor_client.get(f"/admin/pages/{service.pk}/edit/"))
     data = form_data(page)
     data["capabilities"] = data["capabilities"] + [str(triage.pk)]
-    response = editor.post(f"/admin/pages/{service.pk}/edit/", data)
+    response = editor_client.post(f"/admin/pages/{service.pk}/edit/", data)
     assert response.status_code == 302, soup(response).select(".error-message")
     draft = DigitalService.objects.get(pk=service.pk).get_latest_revision_as_object()
     assert {c.pk for c in draft.capabilities.all()} == (
