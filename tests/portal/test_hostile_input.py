@@ -64,6 +64,17 @@ def test_an_overlong_search_is_not_ignored_silently(client, demo, path, limit):
     field = group.select_one("input[name=q]")
     assert "nhsuk-input--error" in field["class"]
     assert field["aria-describedby"] == message["id"]
+    # the NHS.UK pattern: the title says so, and a summary links to the field
+    assert page.select_one("title").get_text().startswith("Error: ")
+    summary = page.select_one(".nhsuk-error-summary")
+    link = summary.select_one(f"a[href='#{field['id']}']")
+    assert f"{limit} characters or fewer" in link.get_text()
+
+
+def test_a_page_with_nothing_refused_has_no_error_summary(client, demo):
+    page = BeautifulSoup(client.get("/services/", {"q": "prescription"}).content, "html.parser")
+    assert page.select_one(".nhsuk-error-summary") is None
+    assert not page.select_one("title").get_text().startswith("Error")
 
 
 def test_a_choice_no_longer_offered_says_so_in_plain_english(client, demo):
