@@ -86,6 +86,7 @@ def filter_services(form: ServiceFilterForm):
         .only(
             "title", "url_path", "slug", "summary", "provider", "scope", "nhs_login",
             "in_nhs_app", "channel_web", "channel_ios", "channel_android", "channel_phone",
+            "lifecycle",
         )
     )
     if need := data.get("need"):

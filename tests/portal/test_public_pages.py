@@ -240,3 +240,14 @@ def test_a_guide_that_is_not_published_is_not_linked(client, demo):
         page = soup(client.get(path))
         assert page.select_one("a[href='/set-up-nhs-login/']") is None
         assert page.select_one("#guides") is None
+
+
+def test_a_new_service_is_marked_new_in_the_list_as_on_its_page(client, demo):
+    from tests.factories import make_service
+
+    make_service(demo["services_index"], title="Brand new booking", lifecycle="beta")
+    page = soup(client.get("/services/"))
+    cards = {card.select_one(".nhsuk-card__heading").get_text(strip=True): card
+             for card in page.select(".nhsuk-card")}
+    assert cards["Brand new booking"].select_one(".nhsuk-tag").get_text(strip=True) == "New"
+    assert cards["NHS App"].select_one(".nhsuk-tag") is None
