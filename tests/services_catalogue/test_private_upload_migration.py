@@ -2,10 +2,13 @@
 its address) into private storage, and deletes the public copy unless something else uses
 it."""
 
+import os
+
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Max
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -25,14 +28,17 @@ def test_a_source_s_document_becomes_a_private_upload_and_the_public_copy_goes(s
                                                                              tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     old = migrate(BEFORE)
-    Document = old.get_model("wagtaildocs", "Document")
-    Source = old.get_model("services_catalogue", "UptakeSource")
-    document = Document.objects.create(title="October upload")
-    document.file.save("october.csv", ContentFile(ROWS))
-    public_path = document.file.path
-    Source.objects.create(name="Uploaded", document=document)
-    Source.objects.create(name="From a URL", url="https://example.org/u.csv")
-    try:
+    try:  # whatever happens, leave the database migrated for the tests that follow
+        Document = old.get_model("wagtaildocs", "Document")
+        Source = old.get_model("services_catalogue", "UptakeSource")
+        # explicit keys: rows restored after a transactional test do not move the sequences
+        document = Document.objects.create(pk=next_pk(Document), title="October upload")
+        document.file.save("october.csv", ContentFile(ROWS))
+        public_path = document.file.path
+        Source.objects.create(pk=next_pk(Source), name="Uploaded", document=document)
+        Source.objects.create(pk=next_pk(Source), name="From a URL",
+                              url="https://example.org/u.csv")
+
         new = migrate(AFTER)
         Source = new.get_model("services_catalogue", "UptakeSource")
         uploaded = Source.objects.get(name="Uploaded")
@@ -42,7 +48,10 @@ def test_a_source_s_document_becomes_a_private_upload_and_the_public_copy_goes(s
         assert not Source.objects.get(name="From a URL").upload
         assert not new.get_model("wagtaildocs", "Document").objects.filter(
             pk=document.pk).exists()
-        import os
         assert not os.path.exists(public_path)
     finally:
         migrate(AFTER)
+
+
+def next_pk(model) -> int:
+    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1000
