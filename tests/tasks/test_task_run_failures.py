@@ -3,7 +3,6 @@ and the inspect view, which each row opens), a failed audit that checked nothing
 print zero counts, and a finished run never shows an in-progress label."""
 
 import pytest
-from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,23 +11,13 @@ from tasks.audits import AUDIT_SERVICE_TASK
 from tasks.labels import run_progress, run_result, short_error
 from tasks.models import Outcome, TaskRun
 from tasks.uptake import COLLECT_TASK
+from tests.tasks.test_task_run_listing import rows, soup
 
 pytestmark = pytest.mark.django_db
 
 LIST = "wagtailsnippets_tasks_taskrun:list"
 NOT_FETCHED = ("Could not fetch https://www.nhs.uk/nhs-app/: Fetching from the internet is "
                "switched off here (FETCH_OFFLINE is on).")
-
-
-def soup(response):
-    assert response.status_code == 200
-    return BeautifulSoup(response.content.decode(), "html.parser")
-
-
-def rows(page):
-    headings = [th.get_text(" ", strip=True) for th in page.select("table.listing thead th")]
-    return [dict(zip(headings, tr.find_all("td", recursive=False), strict=False))
-            for tr in page.select("table.listing tbody tr")]
 
 
 def row_for(page, target):
